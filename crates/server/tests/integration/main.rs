@@ -1,1 +1,2 @@
-
+mod jwks_fetch;
+mod testkit;

@@ -1,0 +1,102 @@
+//! `akless serve`: run the server until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use akless_server::{Server, ServerConfig, TlsMode};
+use anyhow::Context;
+use clap::Args;
+
+/// Settings of `akless serve`; each flag can also be set by its environment variable.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Folder for the SQLite database, master.key, root-credentials and tls/. Created on first start.
+    #[arg(long, env = "AKLESS_DATA_DIR", default_value = "./akless-data")]
+    pub data_dir: PathBuf,
+
+    /// Address and port to listen on; port 0 picks a free port.
+    #[arg(long, env = "AKLESS_LISTEN", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+
+    /// PEM certificate chain for HTTPS (server certificate first). Needs --tls-key.
+    /// Without both, akless makes a local CA in DATA_DIR/tls/ and uses a certificate it signs.
+    #[arg(long, env = "AKLESS_TLS_CERT", requires = "tls_key", conflicts_with = "http")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "AKLESS_TLS_KEY", requires = "tls_cert", conflicts_with = "http")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve plain HTTP instead of HTTPS, for use behind a TLS proxy or in tests.
+    /// The official credential providers always use HTTPS and cannot reach a plain listener directly.
+    #[arg(long, env = "AKLESS_HTTP")]
+    pub http: bool,
+
+    /// PEM file of extra CA certificates trusted for outbound HTTPS to OIDC issuers; system roots stay trusted.
+    #[arg(long, env = "AKLESS_TRUST_CA_FILE")]
+    pub trust_ca_file: Option<PathBuf>,
+
+    /// Permit OIDC issuers on loopback, private or link-local addresses (off by default, so that a provider
+    /// registration cannot make the server fetch from internal services).
+    #[arg(long, env = "AKLESS_ALLOW_PRIVATE_ISSUERS")]
+    pub allow_private_issuers: bool,
+
+    /// Clock leeway for the exp, nbf and iat checks of OIDC tokens, in seconds.
+    #[arg(long, env = "AKLESS_TOKEN_LEEWAY_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub token_leeway_secs: u64,
+
+    /// How long fetched JWKS stay cached, in seconds.
+    #[arg(long, env = "AKLESS_JWKS_CACHE_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub jwks_cache_ttl_secs: u64,
+}
+
+impl ServeArgs {
+    fn to_config(&self) -> ServerConfig {
+        let mut config = ServerConfig::new(self.data_dir.clone());
+        config.listen = self.listen;
+        config.tls = match (&self.tls_cert, &self.tls_key, self.http) {
+            (_, _, true) => TlsMode::PlainHttp,
+            (Some(cert), Some(key), false) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
+            _ => TlsMode::LocalCa,
+        };
+        config.trust_ca_file = self.trust_ca_file.clone();
+        config.allow_private_issuers = self.allow_private_issuers;
+        config.token_leeway = Duration::from_secs(self.token_leeway_secs);
+        config.jwks_cache_ttl = Duration::from_secs(self.jwks_cache_ttl_secs);
+        config
+    }
+}
+
+/// Runs the server until a shutdown signal arrives.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let server = Server::start(args.to_config()).await.context("failed to start the server")?;
+    shutdown_signal().await;
+    tracing::info!("shutdown requested");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,175 @@
+//! First start and later starts of a data directory.
+//!
+//! On first start the data directory gets a SQLite database, a random
+//! 16-digit account ID, a master key (`master.key`, mode 0600) that seals
+//! session tokens and the root secret, and a root AccessKey written to
+//! `root-credentials` in the credentials INI format that the official SDKs read
+//! through `ALIBABA_CLOUD_CREDENTIALS_FILE`. Later starts reuse all of it.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use akless_core::random::{random_alnum, random_digits};
+use akless_core::seal::{open_bytes, seal_bytes, MasterKey};
+use akless_core::timefmt::unix_millis;
+use akless_store::{AccountRecord, SqliteStore, Store, StoreError};
+use time::OffsetDateTime;
+
+/// Purpose label under which the root AccessKey secret is sealed in the store.
+pub const ROOT_SECRET_PURPOSE: &str = "root-access-key-secret";
+
+/// File names inside the data directory.
+pub const MASTER_KEY_FILE: &str = "master.key";
+/// Root AccessKey in credentials INI format.
+pub const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
+/// SQLite database file.
+pub const DATABASE_FILE: &str = "akless.db";
+
+/// Why a data directory could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// A file or folder could not be read or written.
+    #[error("cannot use {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// The master key file exists but is not a valid akless master key.
+    #[error("the master key file {path} is invalid: {reason}")]
+    MasterKeyInvalid {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database was set up with a different master key.
+    #[error("the master key {path} (id {found}) does not match the database, which was set up with key id {expected}; start with the master key that created this database")]
+    MasterKeyMismatch {
+        /// The key file.
+        path: PathBuf,
+        /// Key id of the file.
+        found: String,
+        /// Key id recorded in the database.
+        expected: String,
+    },
+    /// The database has an account but the master key file is gone.
+    #[error("the database in {dir} is set up but {path} is missing; restore the master key file that created it")]
+    MasterKeyMissing {
+        /// The data directory.
+        dir: PathBuf,
+        /// The expected key file.
+        path: PathBuf,
+    },
+    /// The root secret stored in the database cannot be opened with the master key.
+    #[error("the root AccessKey secret in the database cannot be opened with the master key")]
+    RootSecretUnreadable,
+    /// The store failed.
+    #[error("storage error: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Everything a server needs from its data directory.
+pub struct DataDir {
+    /// The opened store.
+    pub store: Arc<dyn Store>,
+    /// Key that seals session tokens and stored secrets.
+    pub master_key: MasterKey,
+    /// The account of this server.
+    pub account: AccountRecord,
+    /// The root AccessKey secret, opened from the store.
+    pub root_secret: String,
+}
+
+/// Opens `dir`, creating the account, keys and files on first start.
+pub async fn open(dir: &Path) -> Result<DataDir, BootstrapError> {
+    create_private_dir(dir)?;
+    let key_path = dir.join(MASTER_KEY_FILE);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join(DATABASE_FILE)).await?);
+
+    match store.get_account().await? {
+        Some(account) => {
+            if !key_path.exists() {
+                return Err(BootstrapError::MasterKeyMissing { dir: dir.to_owned(), path: key_path });
+            }
+            let master_key = read_master_key(&key_path)?;
+            if master_key.id() != account.master_key_id {
+                return Err(BootstrapError::MasterKeyMismatch {
+                    path: key_path,
+                    found: master_key.id().to_owned(),
+                    expected: account.master_key_id.clone(),
+                });
+            }
+            let secret = open_bytes(&master_key, ROOT_SECRET_PURPOSE, &account.root_secret_sealed)
+                .map_err(|_| BootstrapError::RootSecretUnreadable)?;
+            let root_secret = String::from_utf8(secret).map_err(|_| BootstrapError::RootSecretUnreadable)?;
+            tracing::info!(account_id = %account.account_id, data_dir = %dir.display(), "opened existing data directory");
+            Ok(DataDir { store, master_key, account, root_secret })
+        }
+        None => initialise(dir, &key_path, store).await,
+    }
+}
+
+async fn initialise(dir: &Path, key_path: &Path, store: Arc<dyn Store>) -> Result<DataDir, BootstrapError> {
+    let master_key = if key_path.exists() {
+        read_master_key(key_path)?
+    } else {
+        let key = MasterKey::generate();
+        write_private_file(key_path, &key.to_file_bytes())?;
+        tracing::info!(path = %key_path.display(), key_id = %key.id(), "created master key");
+        key
+    };
+
+    // Alibaba Cloud AccessKey IDs start with LTAI; keeping the shape helps tools that check it.
+    let access_key_id = format!("LTAI{}", random_alnum(20));
+    let root_secret = random_alnum(30);
+    let account = AccountRecord {
+        account_id: random_digits(16),
+        root_access_key_id: access_key_id.clone(),
+        root_secret_sealed: seal_bytes(&master_key, ROOT_SECRET_PURPOSE, root_secret.as_bytes()),
+        master_key_id: master_key.id().to_owned(),
+        created_ms: unix_millis(OffsetDateTime::now_utc()),
+    };
+    store.init_account(&account).await?;
+
+    let credentials_path = dir.join(ROOT_CREDENTIALS_FILE);
+    let ini = format!(
+        "[default]\ntype = access_key\naccess_key_id = {access_key_id}\naccess_key_secret = {root_secret}\n"
+    );
+    write_private_file(&credentials_path, ini.as_bytes())?;
+    tracing::info!(
+        account_id = %account.account_id,
+        access_key_id = %access_key_id,
+        path = %credentials_path.display(),
+        "created account and root AccessKey"
+    );
+    Ok(DataDir { store, master_key, account, root_secret })
+}
+
+fn read_master_key(path: &Path) -> Result<MasterKey, BootstrapError> {
+    let bytes = fs::read(path).map_err(|source| BootstrapError::Io { path: path.to_owned(), source })?;
+    MasterKey::from_file_bytes(&bytes)
+        .map_err(|e| BootstrapError::MasterKeyInvalid { path: path.to_owned(), reason: e.to_string() })
+}
+
+/// Creates `dir` (and parents) with mode 0700 when it does not exist yet.
+pub fn create_private_dir(dir: &Path) -> Result<(), BootstrapError> {
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(|source| BootstrapError::Io { path: dir.to_owned(), source })?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|source| BootstrapError::Io { path: dir.to_owned(), source })?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file with mode 0600; fails if the file exists.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), BootstrapError> {
+    let io_err = |source| BootstrapError::Io { path: path.to_owned(), source };
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
+    file.write_all(bytes).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}

@@ -1,0 +1,223 @@
+//! The parsed form of one RPC-style OpenAPI request.
+//!
+//! The official clients spread a request over several places: Python's STS
+//! client puts every parameter in the query string, the Go and Java credential
+//! providers send a form body, and V3-signing clients carry `Action` and
+//! `Version` only in the `x-acs-action` and `x-acs-version` headers. This
+//! module merges all of them into one parameter map and keeps the raw parts
+//! the signature checks need.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use akless_core::error::ApiError;
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+/// Maximum number of parameters in one request, query and body together.
+pub const MAX_PARAMETERS: usize = 200;
+
+/// Maximum length of a parameter name, in bytes.
+pub const MAX_PARAMETER_NAME: usize = 128;
+
+/// One request, decoded, with the parts that signature checks read.
+#[derive(Debug)]
+pub struct RpcRequest {
+    /// HTTP method as sent.
+    pub method: Method,
+    /// URI path as sent, `/` when empty.
+    pub path: String,
+    /// Query pairs in the order sent, percent-decoded.
+    pub query: Vec<(String, String)>,
+    /// Form-body pairs in the order sent, percent-decoded (empty for other bodies).
+    pub form: Vec<(String, String)>,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Raw body bytes, hashed by the V3 signature check.
+    pub body: Bytes,
+    /// Query and form parameters merged; a name may appear once only.
+    pub params: BTreeMap<String, String>,
+    /// The `Action`, from the parameters or the `x-acs-action` header.
+    pub action: String,
+    /// The `Version`, from the parameters or the `x-acs-version` header.
+    pub version: String,
+    /// Upper-case UUID that every response carries.
+    pub request_id: String,
+    /// Peer address of the TCP connection.
+    pub source_ip: Option<IpAddr>,
+    /// Whether the request arrived over TLS.
+    pub secure_transport: bool,
+}
+
+impl RpcRequest {
+    /// Builds the request from its raw parts, rejecting duplicate or oversized parameters.
+    pub fn parse(
+        method: Method,
+        path: &str,
+        raw_query: Option<&str>,
+        headers: HeaderMap,
+        body: Bytes,
+        request_id: String,
+        source_ip: Option<IpAddr>,
+        secure_transport: bool,
+    ) -> Result<Self, ApiError> {
+        let query = decode_pairs(raw_query.unwrap_or("").as_bytes());
+        let form = if is_form_body(&headers) { decode_pairs(&body) } else { Vec::new() };
+        if query.len() + form.len() > MAX_PARAMETERS {
+            return Err(ApiError::invalid_parameter(
+                "Parameters",
+                format!("a request may carry at most {MAX_PARAMETERS} parameters"),
+            ));
+        }
+
+        let mut params = BTreeMap::new();
+        for (name, value) in query.iter().chain(form.iter()) {
+            if name.is_empty() || name.len() > MAX_PARAMETER_NAME {
+                return Err(ApiError::invalid_parameter(
+                    "Parameters",
+                    format!("parameter names must be 1 to {MAX_PARAMETER_NAME} bytes long"),
+                ));
+            }
+            if params.insert(name.clone(), value.clone()).is_some() {
+                return Err(ApiError::invalid_parameter(
+                    name,
+                    "the parameter appears more than once; send it once, in the query or in the form body",
+                ));
+            }
+        }
+
+        let action = params
+            .get("Action")
+            .cloned()
+            .or_else(|| header_str(&headers, "x-acs-action"))
+            .unwrap_or_default();
+        let version = params
+            .get("Version")
+            .cloned()
+            .or_else(|| header_str(&headers, "x-acs-version"))
+            .unwrap_or_default();
+        if action.is_empty() {
+            return Err(ApiError::missing_parameter("Action"));
+        }
+        if version.is_empty() {
+            return Err(ApiError::missing_parameter("Version"));
+        }
+        if let Some(format) = params.get("Format") {
+            if !format.eq_ignore_ascii_case("json") {
+                return Err(ApiError::invalid_parameter("Format", "only JSON responses are served; send Format=JSON"));
+            }
+        }
+
+        let path = if path.is_empty() { "/".to_owned() } else { path.to_owned() };
+        Ok(Self {
+            method,
+            path,
+            query,
+            form,
+            headers,
+            body,
+            params,
+            action,
+            version,
+            request_id,
+            source_ip,
+            secure_transport,
+        })
+    }
+
+    /// Returns a parameter, treating an empty value as absent.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Returns a parameter or `MissingParameter` naming it.
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.optional(name).ok_or_else(|| ApiError::missing_parameter(name))
+    }
+
+    /// Parses an optional unsigned integer parameter.
+    pub fn optional_u32(&self, name: &str) -> Result<Option<u32>, ApiError> {
+        match self.optional(name) {
+            None => Ok(None),
+            Some(raw) => raw.parse::<u32>().map(Some).map_err(|_| {
+                ApiError::invalid_parameter(name, "the value must be a whole number without sign or spaces")
+            }),
+        }
+    }
+
+    /// Returns a header value as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<String> {
+        header_str(&self.headers, name)
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn is_form_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        .unwrap_or(false)
+}
+
+fn decode_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str, headers: HeaderMap, body: &str) -> Result<RpcRequest, ApiError> {
+        RpcRequest::parse(
+            Method::POST,
+            "/",
+            Some(query),
+            headers,
+            Bytes::from(body.to_owned()),
+            "ID".into(),
+            None,
+            true,
+        )
+    }
+
+    #[test]
+    fn merges_query_and_form() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=utf-8".parse().unwrap());
+        let req = parse("Action=AssumeRoleWithOIDC&Version=2015-04-01&Format=JSON", headers, "RoleArn=a%3Ab&OIDCToken=x+y")
+            .unwrap();
+        assert_eq!(req.action, "AssumeRoleWithOIDC");
+        assert_eq!(req.params["RoleArn"], "a:b");
+        assert_eq!(req.params["OIDCToken"], "x y");
+    }
+
+    #[test]
+    fn action_from_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-acs-action", "GetCallerIdentity".parse().unwrap());
+        headers.insert("x-acs-version", "2015-04-01".parse().unwrap());
+        let req = parse("", headers, "").unwrap();
+        assert_eq!(req.action, "GetCallerIdentity");
+        assert_eq!(req.version, "2015-04-01");
+    }
+
+    #[test]
+    fn duplicate_parameter_rejected() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        let err = parse("Action=A&Version=V&RoleArn=1", headers, "RoleArn=2").unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.RoleArn");
+    }
+
+    #[test]
+    fn missing_action_and_bad_format() {
+        assert_eq!(parse("Version=V", HeaderMap::new(), "").unwrap_err().code, "MissingParameter");
+        let err = parse("Action=A&Version=V&Format=XML", HeaderMap::new(), "").unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.Format");
+        assert!(parse("Action=A&Version=V&Format=json", HeaderMap::new(), "").is_ok());
+    }
+}

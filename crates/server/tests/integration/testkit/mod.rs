@@ -1,0 +1,6 @@
+//! Test helpers shared by the integration tests.
+
+// Each test file uses a different part of the helpers.
+#![allow(dead_code)]
+
+pub mod issuer;

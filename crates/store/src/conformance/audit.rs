@@ -1,0 +1,203 @@
+//! Conformance cases for the audit trail.
+
+use crate::error::{EntityKind, StoreError};
+use crate::model::{AuditFilter, OUTCOME_FAILURE};
+use crate::Store;
+
+use super::{audit_record, provider_arn, ACCOUNT_ID};
+
+fn request_ids(records: &[crate::model::AuditRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.request_id.as_str()).collect()
+}
+
+pub async fn audit_insert_and_list_newest_first(store: &dyn Store) {
+    let mut failure = audit_record(2_000, "r2");
+    failure.outcome = OUTCOME_FAILURE.into();
+    failure.error_code = Some("AuthenticationFail.OIDCToken.Expired".into());
+    failure.failed_check = Some("expiry".into());
+    failure.subject = None;
+    failure.jti = None;
+    let batch = vec![
+        audit_record(1_000, "r1"),
+        failure.clone(),
+        // Same time as r2: the later insert lists first.
+        audit_record(2_000, "r3"),
+    ];
+    store.insert_audit(&batch).await.expect("insert");
+    store
+        .insert_audit(&[])
+        .await
+        .expect("insert of empty batch");
+
+    let listed = store
+        .list_audit(&AuditFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(request_ids(&listed), ["r3", "r2", "r1"]);
+
+    let ids: Vec<i64> = listed.iter().map(|r| r.id).collect();
+    assert!(
+        ids.iter().all(|id| *id > 0),
+        "ids must be assigned: {ids:?}"
+    );
+    assert!(
+        ids[0] > ids[1],
+        "ids must grow with insertion order: {ids:?}"
+    );
+    assert!(
+        ids[1] > ids[2],
+        "ids must grow with insertion order: {ids:?}"
+    );
+
+    let mut stored_failure = listed[1].clone();
+    stored_failure.id = 0;
+    assert_eq!(stored_failure, failure, "every field must round-trip");
+}
+
+pub async fn audit_filters_select_records(store: &dyn Store) {
+    let deploy = format!("acs:ram::{ACCOUNT_ID}:role/deploy");
+    let other_role = format!("acs:ram::{ACCOUNT_ID}:role/other");
+    let mut records = Vec::new();
+    for (i, (role, provider, failed)) in [
+        (&deploy, "github", false),
+        (&deploy, "gitlab", true),
+        (&other_role, "github", true),
+        (&other_role, "gitlab", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut record = audit_record(1_000 * (i as i64 + 1), &format!("r{}", i + 1));
+        record.role_arn = Some(role.clone());
+        record.provider_arn = Some(provider_arn(provider));
+        if failed {
+            record.outcome = OUTCOME_FAILURE.into();
+        }
+        records.push(record);
+    }
+    let mut admin = audit_record(5_000, "r5");
+    admin.action = "CreateRole".into();
+    admin.role_arn = None;
+    admin.provider_arn = None;
+    records.push(admin);
+    store.insert_audit(&records).await.expect("insert");
+
+    let cases = [
+        (
+            AuditFilter {
+                role_arn: Some(deploy.clone()),
+                ..Default::default()
+            },
+            vec!["r2", "r1"],
+        ),
+        (
+            AuditFilter {
+                provider_arn: Some(provider_arn("github")),
+                ..Default::default()
+            },
+            vec!["r3", "r1"],
+        ),
+        (
+            AuditFilter {
+                outcome: Some(OUTCOME_FAILURE.into()),
+                ..Default::default()
+            },
+            vec!["r3", "r2"],
+        ),
+        (
+            AuditFilter {
+                since_ms: Some(3_000),
+                ..Default::default()
+            },
+            vec!["r5", "r4", "r3"],
+        ),
+        (
+            AuditFilter {
+                until_ms: Some(3_000),
+                ..Default::default()
+            },
+            vec!["r2", "r1"],
+        ),
+        (
+            AuditFilter {
+                since_ms: Some(2_000),
+                until_ms: Some(4_000),
+                ..Default::default()
+            },
+            vec!["r3", "r2"],
+        ),
+        (
+            AuditFilter {
+                role_arn: Some(other_role.clone()),
+                outcome: Some(OUTCOME_FAILURE.into()),
+                ..Default::default()
+            },
+            vec!["r3"],
+        ),
+        (
+            AuditFilter {
+                role_arn: Some(deploy.to_uppercase()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            AuditFilter {
+                limit: 2,
+                ..Default::default()
+            },
+            vec!["r5", "r4"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let listed = store.list_audit(&filter).await.expect("list");
+        assert_eq!(request_ids(&listed), expected, "filter {filter:?}");
+    }
+}
+
+pub async fn audit_limit_clamped(store: &dyn Store) {
+    let records: Vec<_> = (0..3).map(|i| audit_record(i, &format!("r{i}"))).collect();
+    store.insert_audit(&records).await.expect("insert");
+
+    let filter = AuditFilter {
+        limit: 0,
+        ..Default::default()
+    };
+    let listed = store.list_audit(&filter).await.expect("limit 0");
+    assert_eq!(request_ids(&listed), ["r2"], "limit 0 must be clamped to 1");
+
+    let filter = AuditFilter {
+        limit: u32::MAX,
+        ..Default::default()
+    };
+    let listed = store.list_audit(&filter).await.expect("huge limit");
+    assert_eq!(listed.len(), 3);
+}
+
+pub async fn audit_invalid_outcome_rejects_batch(store: &dyn Store) {
+    let mut bad = audit_record(2_000, "bad");
+    bad.outcome = "Maybe".into();
+    let err = store
+        .insert_audit(&[audit_record(1_000, "good"), bad])
+        .await
+        .expect_err("unknown outcome");
+    assert!(
+        matches!(
+            err,
+            StoreError::InvalidRecord {
+                kind: EntityKind::AuditRecord,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let listed = store
+        .list_audit(&AuditFilter::default())
+        .await
+        .expect("list");
+    assert!(
+        listed.is_empty(),
+        "no record of a rejected batch may be stored: {listed:?}"
+    );
+}

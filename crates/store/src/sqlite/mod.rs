@@ -1,0 +1,288 @@
+//! Embedded SQLite backend of [`Store`]. All SQL of the crate lives under this module.
+//!
+//! Writes start with `BEGIN IMMEDIATE`, which takes the database write lock before the first read, so the
+//! existence, limit and in-use checks of a write see no concurrent change until it commits.
+
+mod account;
+mod audit;
+mod policies;
+mod providers;
+mod roles;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Sqlite, Transaction};
+
+use crate::error::{EntityKind, StoreError};
+use crate::model::{
+    AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord,
+};
+use crate::Store;
+
+/// Time a connection waits for the write lock before the call fails with a backend error.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pool size: WAL lets readers run beside the single writer.
+const MAX_CONNECTIONS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A [`Store`] in one SQLite database file (WAL journal, foreign keys enforced).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it with mode 0600 on unix if it is missing, and applies
+    /// pending migrations. An existing file keeps its permissions.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        create_private_file(path)?;
+
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "failed to open SQLite database {}: {e}",
+                    path.display()
+                ))
+            })?;
+        MIGRATOR.run(&pool).await.map_err(|e| {
+            StoreError::Backend(format!(
+                "failed to migrate SQLite database {}: {e}",
+                path.display()
+            ))
+        })?;
+
+        let store = Self { pool };
+        let version = store.schema_version().await?;
+        tracing::info!(path = %path.display(), schema_version = version, "opened SQLite store");
+        Ok(store)
+    }
+
+    /// Returns the version of the newest applied migration.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Closes every pooled connection and waits until they are closed, which checkpoints the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates `path` with mode 0600 unless it exists, so the database never exists with wider permissions.
+/// SQLite creates its `-wal` and `-shm` files with the permissions of the database file.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => {
+            return Err(StoreError::Backend(format!(
+                "failed to create SQLite database {}: {e}",
+                path.display()
+            )))
+        }
+    }
+    // The umask may only remove bits from 0600, but set the mode explicitly so it does not depend on it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+            StoreError::Backend(format!(
+                "failed to set mode 0600 on {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Starts a write transaction holding the database write lock.
+async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Starts a read transaction, so multi-query reads see one snapshot.
+async fn begin_read(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    Ok(pool.begin().await?)
+}
+
+/// Maps a unique-constraint violation that slipped past the explicit checks to `Conflict`.
+fn conflict_or_backend(e: sqlx::Error, kind: EntityKind, name: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
+            kind,
+            name: name.to_owned(),
+        },
+        _ => e.into(),
+    }
+}
+
+/// Converts a stored INTEGER column back to `u32`, failing on values no writer of this store produces.
+fn stored_u32(value: i64, column: &str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| {
+        StoreError::Backend(format!("stored {column} {value} is out of range for u32"))
+    })
+}
+
+/// Fails with `InvalidRecord` when `values` contains the same entry twice.
+fn reject_duplicates(values: &[String], kind: EntityKind, field: &str) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    for value in values {
+        if !seen.insert(value.as_str()) {
+            return Err(StoreError::InvalidRecord {
+                kind,
+                reason: format!("{field} contains {value:?} twice"),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn get_account(&self) -> Result<Option<AccountRecord>, StoreError> {
+        account::get(&self.pool).await
+    }
+
+    async fn init_account(&self, record: &AccountRecord) -> Result<(), StoreError> {
+        account::init(&self.pool, record).await
+    }
+
+    async fn create_oidc_provider(
+        &self,
+        provider: &OidcProviderRecord,
+        max_per_account: u32,
+    ) -> Result<(), StoreError> {
+        providers::create(&self.pool, provider, max_per_account).await
+    }
+
+    async fn get_oidc_provider(
+        &self,
+        name: &str,
+    ) -> Result<Option<OidcProviderRecord>, StoreError> {
+        providers::get(&self.pool, name).await
+    }
+
+    async fn list_oidc_providers(
+        &self,
+        marker: Option<&str>,
+        max_items: u32,
+    ) -> Result<Page<OidcProviderRecord>, StoreError> {
+        providers::list(&self.pool, marker, max_items).await
+    }
+
+    async fn update_oidc_provider(
+        &self,
+        provider: &OidcProviderRecord,
+    ) -> Result<OidcProviderRecord, StoreError> {
+        providers::update(&self.pool, provider).await
+    }
+
+    async fn delete_oidc_provider(&self, name: &str) -> Result<(), StoreError> {
+        providers::delete(&self.pool, name).await
+    }
+
+    async fn create_role(&self, role: &RoleRecord) -> Result<(), StoreError> {
+        roles::create(&self.pool, role).await
+    }
+
+    async fn get_role(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        roles::get(&self.pool, name).await
+    }
+
+    async fn list_roles(
+        &self,
+        marker: Option<&str>,
+        max_items: u32,
+    ) -> Result<Page<RoleRecord>, StoreError> {
+        roles::list(&self.pool, marker, max_items).await
+    }
+
+    async fn update_role(&self, role: &RoleRecord) -> Result<RoleRecord, StoreError> {
+        roles::update(&self.pool, role).await
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<(), StoreError> {
+        roles::delete(&self.pool, name).await
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        policies::create(&self.pool, policy).await
+    }
+
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        policies::get(&self.pool, name).await
+    }
+
+    async fn list_policies(
+        &self,
+        marker: Option<&str>,
+        max_items: u32,
+    ) -> Result<Page<PolicyRecord>, StoreError> {
+        policies::list(&self.pool, marker, max_items).await
+    }
+
+    async fn delete_policy(&self, name: &str) -> Result<(), StoreError> {
+        policies::delete(&self.pool, name).await
+    }
+
+    async fn attach_policy_to_role(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError> {
+        policies::attach(&self.pool, role_name, policy_name).await
+    }
+
+    async fn detach_policy_from_role(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError> {
+        policies::detach(&self.pool, role_name, policy_name).await
+    }
+
+    async fn list_policies_for_role(
+        &self,
+        role_name: &str,
+    ) -> Result<Vec<PolicyRecord>, StoreError> {
+        policies::list_for_role(&self.pool, role_name).await
+    }
+
+    async fn insert_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        audit::insert(&self.pool, records).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::list(&self.pool, filter).await
+    }
+}
