@@ -3,4 +3,6 @@
 // Each test file uses a different part of the helpers.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod issuer;
+pub mod server;
