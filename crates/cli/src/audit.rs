@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::output::{column, render_table, Column, OutputFormat};
+use crate::output::{column, emit, render_table, Column, OutputFormat};
 
 const COLUMNS: &[Column] = &[
     column("TIME", "Time"),
@@ -28,14 +28,19 @@ const COLUMNS: &[Column] = &[
     column("REQUEST ID", "RequestId"),
 ];
 
-/// Longest relative `--since` accepted: about 100 years, in seconds.
+/// Maximum age accepted by `--since`: about 100 years, in seconds.
 const MAX_SINCE_SECS: u64 = 100 * 366 * 24 * 3600;
 
 /// Print audit records, newest first, from the server's database.
 #[derive(Args, Debug)]
 pub struct AuditArgs {
     /// Data directory of the server; the records are read from its akless.db.
-    #[arg(long, env = "AKLESS_DATA_DIR", default_value = "./akless-data")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "AKLESS_DATA_DIR",
+        default_value = "./akless-data"
+    )]
     pub data_dir: PathBuf,
 
     /// Only records for this role ARN (exact match, e.g. acs:ram::<account>:role/ci).
@@ -52,14 +57,14 @@ pub struct AuditArgs {
 
     /// Only records at or after this time: an RFC 3339 time (2024-05-01T12:00:00Z) or an age such as
     /// 30s, 15m, 1h, 7d or 2w.
-    #[arg(long, value_parser = parse_since)]
+    #[arg(long, value_name = "TIME|AGE", value_parser = parse_since)]
     pub since: Option<Since>,
 
-    /// Maximum records printed.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_AUDIT_LIMIT)))]
+    /// Maximum records printed (1 to 10000).
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_AUDIT_LIMIT)))]
     pub limit: u32,
 
-    /// Output format: table (aligned columns) or json (one JSON object per line).
+    /// Output format; json prints one JSON object per line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
@@ -165,9 +170,14 @@ pub async fn query(args: &AuditArgs, now: OffsetDateTime) -> anyhow::Result<Vec<
     let path = args.data_dir.join(DATABASE_FILE);
     // Opening a missing file would create an empty database, so check first.
     if !path.is_file() {
-        bail!("no akless database at {}; pass the server's --data-dir (or set AKLESS_DATA_DIR)", path.display());
+        bail!(
+            "no akless database at {}; pass the server's --data-dir (or set AKLESS_DATA_DIR)",
+            path.display()
+        );
     }
-    let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))?;
 
     let filter = AuditFilter {
         role_arn: args.role.clone(),
@@ -177,7 +187,10 @@ pub async fn query(args: &AuditArgs, now: OffsetDateTime) -> anyhow::Result<Vec<
         until_ms: None,
         limit: args.limit,
     };
-    let records = store.list_audit(&filter).await.context("cannot read the audit records");
+    let records = store
+        .list_audit(&filter)
+        .await
+        .context("cannot read the audit records");
     store.close().await;
     records
 }
@@ -185,7 +198,7 @@ pub async fn query(args: &AuditArgs, now: OffsetDateTime) -> anyhow::Result<Vec<
 /// Runs `akless audit`.
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
     let records = query(&args, OffsetDateTime::now_utc()).await?;
-    print!("{}", render_records(args.output, &records));
+    emit(&render_records(args.output, &records));
     Ok(())
 }
 
@@ -206,14 +219,18 @@ mod tests {
             subject: Some("repo:org/app:ref:refs/heads/main".into()),
             jti: None,
             outcome: outcome.into(),
-            error_code: (outcome == "Failure").then(|| "AuthenticationFail.OIDCToken.Expired".into()),
+            error_code: (outcome == "Failure")
+                .then(|| "AuthenticationFail.OIDCToken.Expired".into()),
             failed_check: None,
         }
     }
 
     #[test]
     fn since_accepts_rfc3339() {
-        assert_eq!(parse_since("2024-05-01T12:00:00Z"), Ok(Since::At(datetime!(2024-05-01 12:00:00 UTC))));
+        assert_eq!(
+            parse_since("2024-05-01T12:00:00Z"),
+            Ok(Since::At(datetime!(2024-05-01 12:00:00 UTC)))
+        );
     }
 
     #[test]
@@ -221,13 +238,29 @@ mod tests {
         assert_eq!(parse_since("90s"), Ok(Since::Ago(Duration::from_secs(90))));
         assert_eq!(parse_since("15m"), Ok(Since::Ago(Duration::from_secs(900))));
         assert_eq!(parse_since("1h"), Ok(Since::Ago(Duration::from_secs(3600))));
-        assert_eq!(parse_since("2d"), Ok(Since::Ago(Duration::from_secs(172_800))));
-        assert_eq!(parse_since("1w"), Ok(Since::Ago(Duration::from_secs(604_800))));
+        assert_eq!(
+            parse_since("2d"),
+            Ok(Since::Ago(Duration::from_secs(172_800)))
+        );
+        assert_eq!(
+            parse_since("1w"),
+            Ok(Since::Ago(Duration::from_secs(604_800)))
+        );
     }
 
     #[test]
     fn since_rejects_malformed() {
-        for bad in ["", "h", "1x", "-1h", "1.5h", "yesterday", "2024-05-01", "1\u{e9}", "\u{e9}"] {
+        for bad in [
+            "",
+            "h",
+            "1x",
+            "-1h",
+            "1.5h",
+            "yesterday",
+            "2024-05-01",
+            "1\u{e9}",
+            "\u{e9}",
+        ] {
             assert!(parse_since(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -242,12 +275,18 @@ mod tests {
     fn since_age_counts_back_from_now() {
         let now = datetime!(2024-05-01 12:00:00 UTC);
         let since = Since::Ago(Duration::from_secs(3600));
-        assert_eq!(since.to_unix_millis(now), unix_millis(datetime!(2024-05-01 11:00:00 UTC)));
+        assert_eq!(
+            since.to_unix_millis(now),
+            unix_millis(datetime!(2024-05-01 11:00:00 UTC))
+        );
     }
 
     #[test]
     fn json_output_one_object_per_line() {
-        let text = render_records(OutputFormat::Json, &[record(2, "Failure"), record(1, "Success")]);
+        let text = render_records(
+            OutputFormat::Json,
+            &[record(2, "Failure"), record(1, "Success")],
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         let first: Value = serde_json::from_str(lines[0]).expect("valid JSON");
@@ -263,7 +302,10 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("TIME"), "{text}");
-        assert!(lines[1].starts_with("2021-11-11T06:56:03Z  Success"), "{text}");
+        assert!(
+            lines[1].starts_with("2021-11-11T06:56:03Z  Success"),
+            "{text}"
+        );
     }
 
     fn args(data_dir: PathBuf) -> AuditArgs {
@@ -281,16 +323,23 @@ mod tests {
     #[tokio::test]
     async fn query_applies_filters() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join(DATABASE_FILE)).await.expect("open");
+        let store = SqliteStore::open(&dir.path().join(DATABASE_FILE))
+            .await
+            .expect("open");
         let mut old = record(0, "Failure");
         old.time_ms -= 7_200_000;
         let mut other_role = record(0, "Success");
         other_role.role_arn = Some("acs:ram::1:role/other".into());
-        store.insert_audit(&[old, record(0, "Success"), record(0, "Failure"), other_role]).await.expect("insert");
+        store
+            .insert_audit(&[old, record(0, "Success"), record(0, "Failure"), other_role])
+            .await
+            .expect("insert");
         store.close().await;
         let now = from_unix_millis(1_636_613_763_000);
 
-        let all = query(&args(dir.path().to_owned()), now).await.expect("query");
+        let all = query(&args(dir.path().to_owned()), now)
+            .await
+            .expect("query");
         assert_eq!(all.len(), 4);
 
         let mut failures = args(dir.path().to_owned());
@@ -316,7 +365,9 @@ mod tests {
     #[tokio::test]
     async fn query_missing_database_names_path() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let error = query(&args(dir.path().join("absent")), OffsetDateTime::now_utc()).await.expect_err("must fail");
+        let error = query(&args(dir.path().join("absent")), OffsetDateTime::now_utc())
+            .await
+            .expect_err("must fail");
         assert!(error.to_string().contains("absent"), "{error}");
         assert!(!dir.path().join("absent").join(DATABASE_FILE).exists());
     }

@@ -4,14 +4,15 @@
 //! `Action` and `Version` only in the `x-acs-action` and `x-acs-version` headers, the shape the
 //! official SDKs send for IMS and RAM. All headers the client sets are signed.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod request;
+mod tls;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use akless_core::signature::{percent_encode, v3};
 use serde_json::Value;
-use url::Url;
+
+pub use request::{sign_request, Endpoint, RpcCall};
 
 use crate::credentials::Credentials;
 
@@ -22,20 +23,17 @@ pub const RAM_VERSION: &str = "2015-05-01";
 /// API version of STS.
 pub const STS_VERSION: &str = "2015-04-01";
 
-/// Signature algorithm named in the `Authorization` header.
-const ALGORITHM: &str = "ACS3-HMAC-SHA256";
-
-/// Largest response body read, in bytes; larger bodies are rejected instead of filling memory.
+/// Maximum size of a response body, in bytes; larger bodies are rejected instead of filling memory.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-
-/// Largest CA file read, in bytes.
-const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Errors of a signed call. No variant carries the AccessKey secret or the security token.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("invalid endpoint {endpoint:?}: {reason}")]
-    InvalidEndpoint { endpoint: String, reason: &'static str },
+    InvalidEndpoint {
+        endpoint: String,
+        reason: &'static str,
+    },
 
     #[error("cannot read the CA file {path}: {reason}; pass a PEM file with --ca-file")]
     CaFile { path: PathBuf, reason: String },
@@ -49,172 +47,23 @@ pub enum ClientError {
     #[error("request to {endpoint} failed: {detail}. Check that the server runs at --endpoint (AKLESS_ENDPOINT), and pass --ca-file (AKLESS_CA_FILE) if its certificate comes from its own CA")]
     Connection { endpoint: String, detail: String },
 
-    #[error("no response from {endpoint} within {secs} s; check --endpoint or raise --timeout")]
+    #[error("request to {endpoint} timed out after {secs} s; check --endpoint or raise --timeout")]
     Timeout { endpoint: String, secs: u64 },
 
     #[error("{code}: {message} (RequestId {request_id})")]
-    Api { status: u16, code: String, message: String, request_id: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: String,
+    },
 
     #[error("unexpected response from {endpoint} (HTTP {status}): {detail}")]
-    InvalidResponse { endpoint: String, status: u16, detail: String },
-}
-
-/// The server address: an `http` or `https` URL with path `/` and no query, fragment or user info.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    url: Url,
-}
-
-impl Endpoint {
-    /// Parses and checks an endpoint URL; the server serves the OpenAPI at `/` only.
-    pub fn parse(text: &str) -> Result<Self, ClientError> {
-        let invalid = |reason| ClientError::InvalidEndpoint { endpoint: text.to_owned(), reason };
-        let url = Url::parse(text).map_err(|_| invalid("not a URL; use e.g. https://127.0.0.1:8443"))?;
-        if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(invalid("the scheme must be https or http"));
-        }
-        if url.host_str().is_none() {
-            return Err(invalid("the URL has no host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("user info is not allowed; credentials come from --credentials-file"));
-        }
-        if url.path() != "/" {
-            return Err(invalid("the path must be / because the server serves the OpenAPI at the root"));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("a query or fragment is not allowed"));
-        }
-        Ok(Self { url })
-    }
-
-    /// Returns the value of the `Host` header: the host, plus `:port` when the port is not the scheme default.
-    pub fn host_header(&self) -> String {
-        let host = self.url.host_str().unwrap_or_default();
-        match self.url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.url.as_str()
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.url.as_str())
-    }
-}
-
-/// One RPC call: the action, its API version and its parameters (unencoded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RpcCall {
-    pub action: &'static str,
-    pub version: &'static str,
-    pub params: Vec<(String, String)>,
-}
-
-impl RpcCall {
-    pub fn new(action: &'static str, version: &'static str) -> Self {
-        Self { action, version, params: Vec::new() }
-    }
-
-    /// Adds a parameter.
-    pub fn param(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.params.push((name.to_owned(), value.into()));
-        self
-    }
-
-    /// Adds a parameter when `value` is `Some`.
-    pub fn optional_param(self, name: &str, value: Option<impl Into<String>>) -> Self {
-        match value {
-            Some(value) => self.param(name, value),
-            None => self,
-        }
-    }
-}
-
-/// A signed request ready to send: the full URL with the encoded query, and every header including
-/// `authorization`. `Debug` hides the security token.
-#[derive(Clone)]
-pub struct SignedRequest {
-    pub url: String,
-    /// Lower-case header names with values, sorted by name.
-    pub headers: Vec<(String, String)>,
-    /// The canonical request the signature covers, kept for tests and troubleshooting.
-    pub canonical_request: String,
-}
-
-impl fmt::Debug for SignedRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let shown = if name == "x-acs-security-token" { "<redacted>" } else { value.as_str() };
-                (name.as_str(), shown)
-            })
-            .collect();
-        f.debug_struct("SignedRequest").field("url", &self.url).field("headers", &headers).finish()
-    }
-}
-
-/// Encodes parameters as the query string: sorted by name, names and values RFC 3986 encoded.
-pub fn encode_query(params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
-    sorted.sort();
-    sorted
-        .iter()
-        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Signs `call` for `endpoint` with `credentials` at `date` (`YYYY-MM-DDTHH:MM:SSZ`) with `nonce`.
-///
-/// Deterministic for fixed inputs, so the signature can be tested; [`Client::call`] passes the current time
-/// and a fresh UUID.
-pub fn sign_request(
-    endpoint: &Endpoint,
-    call: &RpcCall,
-    credentials: &Credentials,
-    date: &str,
-    nonce: &str,
-) -> Result<SignedRequest, ClientError> {
-    let payload_hash = v3::sha256_hex(b"");
-    let mut headers: Vec<(String, String)> = vec![
-        ("accept".into(), "application/json".into()),
-        ("host".into(), endpoint.host_header()),
-        ("user-agent".into(), concat!("akless/", env!("CARGO_PKG_VERSION")).into()),
-        ("x-acs-action".into(), call.action.into()),
-        ("x-acs-content-sha256".into(), payload_hash.clone()),
-        ("x-acs-date".into(), date.into()),
-        ("x-acs-signature-nonce".into(), nonce.into()),
-        ("x-acs-version".into(), call.version.into()),
-    ];
-    if let Some(token) = credentials.security_token() {
-        headers.push(("x-acs-accesskey-id".into(), credentials.access_key_id().into()));
-        headers.push(("x-acs-security-token".into(), token.into()));
-    }
-    headers.sort();
-    let signed_headers: Vec<String> = headers.iter().map(|(name, _)| name.clone()).collect();
-
-    let canonical = v3::canonical_request("POST", "/", &call.params, &headers, &signed_headers, &payload_hash)
-        .map_err(|e| ClientError::Request(e.to_string()))?;
-    let signature = v3::sign(credentials.access_key_secret(), &v3::string_to_sign(&canonical));
-    let authorization = format!(
-        "{ALGORITHM} Credential={},SignedHeaders={},Signature={signature}",
-        credentials.access_key_id(),
-        signed_headers.join(";"),
-    );
-    headers.push(("authorization".into(), authorization));
-    headers.sort();
-
-    let query = encode_query(&call.params);
-    let url = if query.is_empty() { endpoint.to_string() } else { format!("{endpoint}?{query}") };
-    Ok(SignedRequest { url, headers, canonical_request: canonical })
+    InvalidResponse {
+        endpoint: String,
+        status: u16,
+        detail: String,
+    },
 }
 
 /// Connection settings of a [`Client`].
@@ -237,7 +86,7 @@ impl Client {
     /// Builds the HTTPS client: rustls with the aws-lc-rs provider, the system roots (or the Mozilla
     /// roots when the system has none) plus the certificates of `ca_file`, HTTP/1.1, no redirects.
     pub fn new(options: ClientOptions, credentials: Credentials) -> Result<Self, ClientError> {
-        let tls = tls_config(options.ca_file.as_deref())?;
+        let tls = tls::tls_config(options.ca_file.as_deref())?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .http1_only()
@@ -246,7 +95,12 @@ impl Client {
             .timeout(options.timeout)
             .build()
             .map_err(|e| ClientError::Tls(error_chain(&e)))?;
-        Ok(Self { http, endpoint: options.endpoint, credentials, timeout: options.timeout })
+        Ok(Self {
+            http,
+            endpoint: options.endpoint,
+            credentials,
+            timeout: options.timeout,
+        })
     }
 
     /// Signs and sends `call`; returns the JSON body of a 2xx response, or the server's error.
@@ -263,9 +117,16 @@ impl Client {
         let status = response.status().as_u16();
 
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(self.invalid_response(status, format!("the body exceeds {MAX_RESPONSE_BYTES} bytes")));
+                return Err(self.invalid_response(
+                    status,
+                    format!("the body exceeds {MAX_RESPONSE_BYTES} bytes"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -274,19 +135,33 @@ impl Client {
 
     fn transport_error(&self, error: &reqwest::Error) -> ClientError {
         if error.is_timeout() {
-            return ClientError::Timeout { endpoint: self.endpoint.to_string(), secs: self.timeout.as_secs() };
+            return ClientError::Timeout {
+                endpoint: self.endpoint.to_string(),
+                secs: self.timeout.as_secs(),
+            };
         }
-        ClientError::Connection { endpoint: self.endpoint.to_string(), detail: error_chain(error) }
+        ClientError::Connection {
+            endpoint: self.endpoint.to_string(),
+            detail: error_chain(error),
+        }
     }
 
     fn invalid_response(&self, status: u16, detail: String) -> ClientError {
-        ClientError::InvalidResponse { endpoint: self.endpoint.to_string(), status, detail }
+        ClientError::InvalidResponse {
+            endpoint: self.endpoint.to_string(),
+            status,
+            detail,
+        }
     }
 }
 
 /// Returns the JSON body of a 2xx response, or the API error that a 4xx or 5xx body describes.
 pub fn interpret_response(endpoint: &str, status: u16, body: &[u8]) -> Result<Value, ClientError> {
-    let invalid = |detail: String| ClientError::InvalidResponse { endpoint: endpoint.to_owned(), status, detail };
+    let invalid = |detail: String| ClientError::InvalidResponse {
+        endpoint: endpoint.to_owned(),
+        status,
+        detail,
+    };
     let value: Value = serde_json::from_slice(body).map_err(|_| {
         let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
         invalid(format!("the body is not JSON: {preview:?}"))
@@ -296,9 +171,14 @@ pub fn interpret_response(endpoint: &str, status: u16, body: &[u8]) -> Result<Va
     }
     // The tea-openapi clients accept both capitalisations of these keys.
     let field = |upper: &str, lower: &str| {
-        value.get(upper).or_else(|| value.get(lower)).and_then(Value::as_str).map(str::to_owned)
+        value
+            .get(upper)
+            .or_else(|| value.get(lower))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     };
-    let code = field("Code", "code").ok_or_else(|| invalid("the error body has no Code".to_owned()))?;
+    let code =
+        field("Code", "code").ok_or_else(|| invalid("the error body has no Code".to_owned()))?;
     Err(ClientError::Api {
         status,
         code,
@@ -325,48 +205,118 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, ClientError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-    if added == 0 {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    if let Some(path) = ca_file {
-        for certificate in read_ca_file(path)? {
-            roots.add(certificate).map_err(|e| ClientError::CaFile { path: path.to_owned(), reason: e.to_string() })?;
-        }
-    }
-
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-/// Reads the PEM certificates of a CA file; a file without any certificate is an error.
-fn read_ca_file(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ClientError> {
-    use std::io::Read;
-    let fail = |reason: String| ClientError::CaFile { path: path.to_owned(), reason };
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(fail(format!("the file is larger than {MAX_CA_FILE_BYTES} bytes")));
-    }
-    let certificates: Vec<_> = rustls_pemfile::certs(&mut bytes.as_slice())
-        .collect::<Result<_, _>>()
-        .map_err(|e| fail(format!("invalid PEM: {e}")))?;
-    if certificates.is_empty() {
-        return Err(fail("the file contains no CERTIFICATE block".to_owned()));
-    }
-    Ok(certificates)
-}
-
 #[cfg(test)]
-#[path = "client_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+
+    /// Starts a real akless server on a free loopback port with its own local CA.
+    async fn start_server(dir: &std::path::Path) -> akless_server::Server {
+        let mut config = akless_server::ServerConfig::new(dir.to_owned());
+        config.listen = "127.0.0.1:0".parse().expect("socket address");
+        akless_server::Server::start(config)
+            .await
+            .expect("server starts")
+    }
+
+    fn client_for(server: &akless_server::Server, dir: &std::path::Path, ca: bool) -> Client {
+        let credentials = crate::credentials::load(&dir.join("root-credentials"), |_| None)
+            .expect("root credentials written by the server");
+        let options = ClientOptions {
+            endpoint: Endpoint::parse(&server.url()).expect("server URL"),
+            ca_file: ca.then(|| server.ca_file().expect("local CA").clone()),
+            timeout: Duration::from_secs(10),
+        };
+        Client::new(options, credentials).expect("client")
+    }
+
+    #[tokio::test]
+    async fn call_against_real_server() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = start_server(dir.path()).await;
+        let client = client_for(&server, dir.path(), true);
+
+        let identity = client
+            .call(&RpcCall::new("GetCallerIdentity", STS_VERSION))
+            .await
+            .expect("signed call accepted");
+        assert_eq!(identity["IdentityType"], "Account");
+        assert_eq!(identity["AccountId"], server.account_id());
+
+        let missing = RpcCall::new("GetRole", RAM_VERSION).param("RoleName", "absent-role");
+        let error = client
+            .call(&missing)
+            .await
+            .expect_err("role does not exist");
+        assert!(
+            matches!(&error, ClientError::Api { code, .. } if code == "EntityNotExist.Role"),
+            "{error:?}"
+        );
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn call_without_ca_suggests_flag() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = start_server(dir.path()).await;
+        let client = client_for(&server, dir.path(), false);
+
+        let error = client
+            .call(&RpcCall::new("GetCallerIdentity", STS_VERSION))
+            .await
+            .expect_err("local CA not trusted");
+        assert!(matches!(error, ClientError::Connection { .. }), "{error:?}");
+        assert!(error.to_string().contains("--ca-file"), "{error}");
+        server.shutdown().await;
+    }
+
+    #[test]
+    fn response_success_returns_body() {
+        let body = interpret_response(
+            "https://h/",
+            200,
+            br#"{"RequestId":"R1","Role":{"RoleName":"ci"}}"#,
+        )
+        .expect("success");
+        assert_eq!(body["Role"]["RoleName"], "ci");
+    }
+
+    #[test]
+    fn response_error_formats_code_message_request_id() {
+        let body = br#"{"RequestId":"R2","HostId":"akless","Code":"EntityNotExist.Role","Message":"The role ci does not exist."}"#;
+        let error = interpret_response("https://h/", 404, body).expect_err("error status");
+        assert!(
+            matches!(&error, ClientError::Api { status: 404, code, .. } if code == "EntityNotExist.Role")
+        );
+        assert_eq!(
+            error.to_string(),
+            "EntityNotExist.Role: The role ci does not exist. (RequestId R2)"
+        );
+    }
+
+    #[test]
+    fn response_error_lower_case_keys() {
+        let body = br#"{"requestId":"R3","code":"Throttling","message":"slow down"}"#;
+        let error = interpret_response("https://h/", 503, body).expect_err("error status");
+        assert_eq!(error.to_string(), "Throttling: slow down (RequestId R3)");
+    }
+
+    #[test]
+    fn response_not_json_is_invalid() {
+        let error = interpret_response("https://h/", 502, b"<html>Bad Gateway</html>")
+            .expect_err("not JSON");
+        assert!(
+            matches!(error, ClientError::InvalidResponse { status: 502, .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("Bad Gateway"), "{error}");
+    }
+
+    #[test]
+    fn response_error_without_code_is_invalid() {
+        let error = interpret_response("https://h/", 500, br#"{"oops":1}"#).expect_err("no code");
+        assert!(
+            matches!(error, ClientError::InvalidResponse { .. }),
+            "{error:?}"
+        );
+    }
+}

@@ -37,7 +37,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
+    // The server logs its lifecycle; client commands print only warnings so their output stays clean.
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    init_tracing(default_level);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
@@ -51,10 +53,10 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// Logs to standard error; `RUST_LOG` sets the filter (default `info`), `AKLESS_LOG_FORMAT=json` switches to JSON lines.
-fn init_tracing() {
+/// Logs to standard error; `RUST_LOG` overrides `default_level`, and `AKLESS_LOG_FORMAT=json` switches to JSON lines.
+fn init_tracing(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("AKLESS_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();

@@ -4,15 +4,33 @@
 //! Text from the server can contain anything a caller stored, so table and `Key: Value` output
 //! escapes control characters: a stored description cannot move the cursor or recolour the terminal.
 
+use std::io::Write;
+
 use serde_json::Value;
 
 /// Output format chosen with `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for lists and `Key: Value` lines for single objects.
+    /// Text for people: aligned columns, or `Key: Value` lines for a single object.
     Table,
-    /// The JSON response body, pretty-printed.
+    /// JSON for programs.
     Json,
+}
+
+/// Writes `text` to standard output. A closed pipe (as with `| head`) ends the process quietly with
+/// code 0, and any other write error ends it with code 1, instead of the panic of `print!`.
+pub fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(1);
+    }
 }
 
 /// One column of a table: its header and the key of the field it shows.
@@ -43,7 +61,11 @@ pub fn display_value(value: &Value) -> String {
         Value::String(text) => text.clone(),
         Value::Bool(flag) => flag.to_string(),
         Value::Number(number) => number.to_string(),
-        Value::Array(items) => items.iter().map(display_value).collect::<Vec<_>>().join(","),
+        Value::Array(items) => items
+            .iter()
+            .map(display_value)
+            .collect::<Vec<_>>()
+            .join(","),
         Value::Object(_) => value.to_string(),
     }
 }
@@ -64,23 +86,37 @@ fn escape_controls(text: &str, keep_newlines: bool) -> String {
     out
 }
 
-/// Renders an object as `Key: Value` lines with aligned values. `order` lists keys to show first;
-/// the remaining keys follow in the object's key order (alphabetical, as `serde_json::Map` sorts them). Continuation lines of multi-line values are indented
-/// to the value column.
+/// Renders an object as `Key: Value` lines with aligned values. `order` lists keys to show first, and the
+/// remaining keys follow alphabetically, the order of `serde_json::Map`. Continuation lines of multi-line
+/// values are indented to the value column.
 pub fn render_object(object: &Value, order: &[&str]) -> String {
     let Some(map) = object.as_object() else {
         return escape_controls(&display_value(object), true) + "\n";
     };
-    let mut keys: Vec<&str> = order.iter().copied().filter(|key| map.contains_key(*key)).collect();
-    keys.extend(map.keys().map(String::as_str).filter(|key| !order.contains(key)));
+    let mut keys: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|key| map.contains_key(*key))
+        .collect();
+    keys.extend(
+        map.keys()
+            .map(String::as_str)
+            .filter(|key| !order.contains(key)),
+    );
 
-    let width = keys.iter().map(|key| key.chars().count()).max().unwrap_or(0) + 1;
+    let width = keys
+        .iter()
+        .map(|key| key.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut out = String::new();
     for key in keys {
         let value = escape_controls(&display_value(&map[key]), true);
         let label = format!("{}:", escape_controls(key, false));
         let mut lines = value.lines();
-        out.push_str(&format!("{label:<width$} {}", lines.next().unwrap_or("")));
+        let first = format!("{label:<width$} {}", lines.next().unwrap_or(""));
+        out.push_str(first.trim_end());
         out.push('\n');
         for line in lines {
             out.push_str(&format!("{:<width$} {line}\n", ""));
@@ -93,7 +129,12 @@ pub fn render_object(object: &Value, order: &[&str]) -> String {
 pub fn render_table(columns: &[Column], rows: &[Value]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| columns.iter().map(|c| escape_controls(&display_value(&row[c.key]), false)).collect())
+        .map(|row| {
+            columns
+                .iter()
+                .map(|c| escape_controls(&display_value(&row[c.key]), false))
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = columns.iter().map(|c| c.header.chars().count()).collect();
     for row in &cells {
@@ -112,7 +153,7 @@ pub fn render_table(columns: &[Column], rows: &[Value]) -> String {
             }
             line.push_str(cell);
             let pad = width.saturating_sub(cell.chars().count());
-            line.extend(std::iter::repeat(' ').take(pad));
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -140,6 +181,12 @@ mod tests {
     }
 
     #[test]
+    fn object_empty_value_no_trailing_space() {
+        let text = render_object(&json!({"Description": "", "Name": "ci"}), &["Name"]);
+        assert_eq!(text, "Name:        ci\nDescription:\n");
+    }
+
+    #[test]
     fn object_skips_missing_order_keys() {
         let text = render_object(&json!({"A": "1"}), &["Missing", "A"]);
         assert_eq!(text, "A: 1\n");
@@ -153,7 +200,10 @@ mod tests {
 
     #[test]
     fn object_indents_multiline_values() {
-        let text = render_object(&json!({"Doc": "{\n  \"Version\": \"1\"\n}", "Id": "7"}), &["Id", "Doc"]);
+        let text = render_object(
+            &json!({"Doc": "{\n  \"Version\": \"1\"\n}", "Id": "7"}),
+            &["Id", "Doc"],
+        );
         assert_eq!(text, "Id:  7\nDoc: {\n       \"Version\": \"1\"\n     }\n");
     }
 
@@ -166,7 +216,11 @@ mod tests {
 
     #[test]
     fn table_aligns_columns() {
-        let columns = [column("NAME", "RoleName"), column("MAX SESSION", "MaxSessionDuration"), column("DESC", "D")];
+        let columns = [
+            column("NAME", "RoleName"),
+            column("MAX SESSION", "MaxSessionDuration"),
+            column("DESC", "D"),
+        ];
         let rows = [
             json!({"RoleName": "ci", "MaxSessionDuration": 3600, "D": "x"}),
             json!({"RoleName": "deployer-prod", "MaxSessionDuration": 43200, "D": ""}),
@@ -182,7 +236,10 @@ deployer-prod  43200
 
     #[test]
     fn table_empty_prints_header() {
-        assert_eq!(render_table(&[column("NAME", "n"), column("ARN", "a")], &[]), "NAME  ARN\n");
+        assert_eq!(
+            render_table(&[column("NAME", "n"), column("ARN", "a")], &[]),
+            "NAME  ARN\n"
+        );
     }
 
     #[test]
@@ -203,6 +260,9 @@ deployer-prod  43200
     #[test]
     fn json_is_pretty_with_newline() {
         let text = render_json(&json!({"RequestId": "R", "Role": {"RoleName": "ci"}}));
-        assert_eq!(text, "{\n  \"RequestId\": \"R\",\n  \"Role\": {\n    \"RoleName\": \"ci\"\n  }\n}\n");
+        assert_eq!(
+            text,
+            "{\n  \"RequestId\": \"R\",\n  \"Role\": {\n    \"RoleName\": \"ci\"\n  }\n}\n"
+        );
     }
 }

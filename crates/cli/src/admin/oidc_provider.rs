@@ -2,11 +2,16 @@
 
 use clap::{Args, Subcommand};
 
-use super::{fetch_list, print_done, print_list, print_object, ConnectionArgs, ListShape, PageArgs};
+use super::{
+    fetch_list, print_done, print_list, print_object, ConnectionArgs, ListShape, PageArgs,
+};
 use crate::client::{RpcCall, IMS_VERSION};
 use crate::output::{column, Column};
 
-const SHAPE: ListShape = ListShape { container: "OIDCProviders", item: "OIDCProvider" };
+const SHAPE: ListShape = ListShape {
+    container: "OIDCProviders",
+    item: "OIDCProvider",
+};
 
 /// Field order of `Key: Value` output.
 const FIELDS: &[&str] = &[
@@ -147,18 +152,35 @@ pub fn build_call(command: &OidcProviderCommand) -> anyhow::Result<Option<RpcCal
         OidcProviderCommand::Create(args) => call("CreateOIDCProvider", &args.name)
             .param("IssuerUrl", &args.issuer_url)
             .param("Fingerprints", args.fingerprints.join(","))
-            .optional_param("ClientIds", (!args.client_ids.is_empty()).then(|| args.client_ids.join(",")))
-            .optional_param("IssuanceLimitTime", args.issuance_limit_time.map(|h| h.to_string()))
+            .optional_param(
+                "ClientIds",
+                (!args.client_ids.is_empty()).then(|| args.client_ids.join(",")),
+            )
+            .optional_param(
+                "IssuanceLimitTime",
+                args.issuance_limit_time.map(|h| h.to_string()),
+            )
             .optional_param("Description", args.description.clone()),
         OidcProviderCommand::Get(args) => call("GetOIDCProvider", &args.name),
         OidcProviderCommand::List(_) => return Ok(None),
         OidcProviderCommand::Update(args) => {
-            if args.client_ids.is_none() && args.issuance_limit_time.is_none() && args.description.is_none() {
-                anyhow::bail!("nothing to update; pass --client-ids, --issuance-limit-time or --description");
+            if args.client_ids.is_none()
+                && args.issuance_limit_time.is_none()
+                && args.description.is_none()
+            {
+                anyhow::bail!(
+                    "nothing to update; pass --client-ids, --issuance-limit-time or --description"
+                );
             }
             call("UpdateOIDCProvider", &args.name)
-                .optional_param("ClientIds", args.client_ids.as_ref().map(|ids| ids.join(",")))
-                .optional_param("IssuanceLimitTime", args.issuance_limit_time.map(|h| h.to_string()))
+                .optional_param(
+                    "ClientIds",
+                    args.client_ids.as_ref().map(|ids| ids.join(",")),
+                )
+                .optional_param(
+                    "IssuanceLimitTime",
+                    args.issuance_limit_time.map(|h| h.to_string()),
+                )
                 .optional_param("NewDescription", args.description.clone())
         }
         OidcProviderCommand::Delete(args) => call("DeleteOIDCProvider", &args.name),
@@ -172,7 +194,8 @@ pub fn build_call(command: &OidcProviderCommand) -> anyhow::Result<Option<RpcCal
             call("AddFingerprintToOIDCProvider", &args.name).param("Fingerprint", &args.fingerprint)
         }
         OidcProviderCommand::RemoveFingerprint(args) => {
-            call("RemoveFingerprintFromOIDCProvider", &args.name).param("Fingerprint", &args.fingerprint)
+            call("RemoveFingerprintFromOIDCProvider", &args.name)
+                .param("Fingerprint", &args.fingerprint)
         }
     };
     Ok(Some(request))
@@ -185,7 +208,13 @@ pub async fn run(args: OidcProviderArgs) -> anyhow::Result<()> {
     let client = args.connection.client()?;
 
     if let OidcProviderCommand::List(page) = &args.command {
-        let body = fetch_list(&client, RpcCall::new("ListOIDCProviders", IMS_VERSION), page, SHAPE).await?;
+        let body = fetch_list(
+            &client,
+            RpcCall::new("ListOIDCProviders", IMS_VERSION),
+            page,
+            SHAPE,
+        )
+        .await?;
         print_list(format, &body, SHAPE, COLUMNS);
         return Ok(());
     }
@@ -194,9 +223,11 @@ pub async fn run(args: OidcProviderArgs) -> anyhow::Result<()> {
     };
     let body = client.call(&request).await?;
     match &args.command {
-        OidcProviderCommand::Delete(named) => {
-            print_done(format, &body, &format!("Deleted OIDC provider {}.", named.name))
-        }
+        OidcProviderCommand::Delete(named) => print_done(
+            format,
+            &body,
+            &format!("Deleted OIDC provider {}.", named.name),
+        ),
         _ => print_object(format, &body, "OIDCProvider", FIELDS),
     }
     Ok(())
@@ -214,20 +245,38 @@ mod tests {
     }
 
     fn parse(argv: &[&str]) -> OidcProviderArgs {
-        Cli::try_parse_from(std::iter::once("akless").chain(argv.iter().copied())).expect("parses").args
+        Cli::try_parse_from(std::iter::once("akless").chain(argv.iter().copied()))
+            .expect("parses")
+            .args
     }
 
     fn params(call: &RpcCall) -> Vec<(&str, &str)> {
-        call.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        call.params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     #[test]
     fn create_joins_lists() {
         let args = parse(&[
-            "create", "--name", "gh", "--issuer-url", "https://token.actions.githubusercontent.com",
-            "--fingerprints", "f1,f2", "--client-ids", "a", "--client-ids", "b", "--issuance-limit-time", "24",
+            "create",
+            "--name",
+            "gh",
+            "--issuer-url",
+            "https://token.actions.githubusercontent.com",
+            "--fingerprints",
+            "f1,f2",
+            "--client-ids",
+            "a",
+            "--client-ids",
+            "b",
+            "--issuance-limit-time",
+            "24",
         ]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "CreateOIDCProvider");
         assert_eq!(call.version, "2019-08-15");
         assert_eq!(
@@ -244,15 +293,27 @@ mod tests {
 
     #[test]
     fn create_requires_fingerprints() {
-        let result = Cli::try_parse_from(["akless", "create", "--name", "gh", "--issuer-url", "https://x"]);
+        let result = Cli::try_parse_from([
+            "akless",
+            "create",
+            "--name",
+            "gh",
+            "--issuer-url",
+            "https://x",
+        ]);
         assert!(result.is_err());
     }
 
     #[test]
     fn update_sends_new_description() {
         let args = parse(&["update", "--name", "gh", "--description", "CI tokens"]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
-        assert_eq!(params(&call), vec![("OIDCProviderName", "gh"), ("NewDescription", "CI tokens")]);
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
+        assert_eq!(
+            params(&call),
+            vec![("OIDCProviderName", "gh"), ("NewDescription", "CI tokens")]
+        );
     }
 
     #[test]
@@ -264,15 +325,34 @@ mod tests {
 
     #[test]
     fn remove_fingerprint_action() {
-        let args = parse(&["remove-fingerprint", "--name", "gh", "--fingerprint", "AB:CD"]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let args = parse(&[
+            "remove-fingerprint",
+            "--name",
+            "gh",
+            "--fingerprint",
+            "AB:CD",
+        ]);
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "RemoveFingerprintFromOIDCProvider");
-        assert_eq!(params(&call), vec![("OIDCProviderName", "gh"), ("Fingerprint", "AB:CD")]);
+        assert_eq!(
+            params(&call),
+            vec![("OIDCProviderName", "gh"), ("Fingerprint", "AB:CD")]
+        );
     }
 
     #[test]
     fn connection_flags_after_subcommand() {
-        let args = parse(&["get", "--name", "gh", "--endpoint", "https://127.0.0.1:9000", "--output", "json"]);
+        let args = parse(&[
+            "get",
+            "--name",
+            "gh",
+            "--endpoint",
+            "https://127.0.0.1:9000",
+            "--output",
+            "json",
+        ]);
         assert_eq!(args.connection.endpoint, "https://127.0.0.1:9000");
         assert_eq!(args.connection.output, crate::output::OutputFormat::Json);
     }

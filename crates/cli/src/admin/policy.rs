@@ -5,11 +5,16 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::{fetch_list, print_done, print_list, read_document, ConnectionArgs, ListShape, PageArgs};
+use super::{
+    fetch_list, print_done, print_list, read_document, ConnectionArgs, ListShape, PageArgs,
+};
 use crate::client::{RpcCall, RAM_VERSION};
-use crate::output::{column, render_json, render_object, Column, OutputFormat};
+use crate::output::{column, emit, render_json, render_object, Column, OutputFormat};
 
-const SHAPE: ListShape = ListShape { container: "Policies", item: "Policy" };
+const SHAPE: ListShape = ListShape {
+    container: "Policies",
+    item: "Policy",
+};
 
 /// Field order of `Key: Value` output.
 const FIELDS: &[&str] = &[
@@ -76,7 +81,9 @@ pub struct CreateArgs {
 }
 
 fn call(action: &'static str, name: &str) -> RpcCall {
-    RpcCall::new(action, RAM_VERSION).param("PolicyName", name).param("PolicyType", "Custom")
+    RpcCall::new(action, RAM_VERSION)
+        .param("PolicyName", name)
+        .param("PolicyType", "Custom")
 }
 
 /// Builds the call for one subcommand, reading the document file; `None` for `list`, which pages.
@@ -100,7 +107,13 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
     let client = args.connection.client()?;
 
     if let PolicyCommand::List(page) = &args.command {
-        let body = fetch_list(&client, RpcCall::new("ListPolicies", RAM_VERSION), page, SHAPE).await?;
+        let body = fetch_list(
+            &client,
+            RpcCall::new("ListPolicies", RAM_VERSION),
+            page,
+            SHAPE,
+        )
+        .await?;
         print_list(format, &body, SHAPE, COLUMNS);
         return Ok(());
     }
@@ -109,8 +122,10 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
     };
     let body = client.call(&request).await?;
     match &args.command {
-        PolicyCommand::Delete(named) => print_done(format, &body, &format!("Deleted policy {}.", named.name)),
-        _ => print!("{}", render_policy(format, &body)),
+        PolicyCommand::Delete(named) => {
+            print_done(format, &body, &format!("Deleted policy {}.", named.name))
+        }
+        _ => emit(&render_policy(format, &body)),
     }
     Ok(())
 }
@@ -138,11 +153,20 @@ mod tests {
 
     #[test]
     fn get_call_names_custom_type() {
-        let command = PolicyCommand::Get(NameArgs { name: "read-oss".into() });
+        let command = PolicyCommand::Get(NameArgs {
+            name: "read-oss".into(),
+        });
         let call = build_call(&command).expect("valid").expect("single call");
         assert_eq!(call.action, "GetPolicy");
-        let params: Vec<(&str, &str)> = call.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(params, vec![("PolicyName", "read-oss"), ("PolicyType", "Custom")]);
+        let params: Vec<(&str, &str)> = call
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![("PolicyName", "read-oss"), ("PolicyType", "Custom")]
+        );
     }
 
     #[test]
@@ -153,6 +177,9 @@ mod tests {
             "DefaultPolicyVersion": {"PolicyDocument": "{\"Version\":\"1\"}"}
         });
         let text = render_policy(OutputFormat::Table, &body);
-        assert_eq!(text, "PolicyName:     p\nPolicyDocument: {\"Version\":\"1\"}\n");
+        assert_eq!(
+            text,
+            "PolicyName:     p\nPolicyDocument: {\"Version\":\"1\"}\n"
+        );
     }
 }

@@ -4,12 +4,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{fetch_list, print_done, print_list, print_object, read_document, ConnectionArgs, ListShape, PageArgs};
+use super::{
+    fetch_list, print_done, print_list, print_object, read_document, ConnectionArgs, ListShape,
+    PageArgs,
+};
 use crate::client::{RpcCall, RAM_VERSION};
 use crate::output::{column, Column};
 
-const SHAPE: ListShape = ListShape { container: "Roles", item: "Role" };
-const POLICIES_SHAPE: ListShape = ListShape { container: "Policies", item: "Policy" };
+const SHAPE: ListShape = ListShape {
+    container: "Roles",
+    item: "Role",
+};
+const POLICIES_SHAPE: ListShape = ListShape {
+    container: "Policies",
+    item: "Policy",
+};
 
 /// Field order of `Key: Value` output.
 const FIELDS: &[&str] = &[
@@ -81,7 +90,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub name: String,
 
-    /// File with the trust policy (JSON) that says who may assume the role; '-' reads standard input.
+    /// File with the trust policy (JSON) that names who may assume the role; '-' reads standard input.
     #[arg(long, value_name = "FILE")]
     pub trust_policy: PathBuf,
 
@@ -89,7 +98,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub description: Option<String>,
 
-    /// Longest session the role allows, in seconds (3600 to 43200). Default on the server: 3600.
+    /// Maximum session duration of the role, in seconds (3600 to 43200). Default on the server: 3600.
     #[arg(long, value_name = "SECS")]
     pub max_session_duration: Option<u32>,
 }
@@ -104,7 +113,7 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_policy: Option<PathBuf>,
 
-    /// New longest session, in seconds (3600 to 43200).
+    /// New maximum session duration, in seconds (3600 to 43200).
     #[arg(long, value_name = "SECS")]
     pub max_session_duration: Option<u32>,
 
@@ -132,19 +141,35 @@ fn call(action: &'static str, name: &str) -> RpcCall {
 pub fn build_call(command: &RoleCommand) -> anyhow::Result<Option<RpcCall>> {
     let request = match command {
         RoleCommand::Create(args) => call("CreateRole", &args.name)
-            .param("AssumeRolePolicyDocument", read_document(&args.trust_policy)?)
+            .param(
+                "AssumeRolePolicyDocument",
+                read_document(&args.trust_policy)?,
+            )
             .optional_param("Description", args.description.clone())
-            .optional_param("MaxSessionDuration", args.max_session_duration.map(|s| s.to_string())),
+            .optional_param(
+                "MaxSessionDuration",
+                args.max_session_duration.map(|s| s.to_string()),
+            ),
         RoleCommand::Get(args) => call("GetRole", &args.name),
         RoleCommand::List(_) => return Ok(None),
         RoleCommand::Update(args) => {
-            if args.trust_policy.is_none() && args.max_session_duration.is_none() && args.description.is_none() {
+            if args.trust_policy.is_none()
+                && args.max_session_duration.is_none()
+                && args.description.is_none()
+            {
                 anyhow::bail!("nothing to update; pass --trust-policy, --max-session-duration or --description");
             }
-            let document = args.trust_policy.as_deref().map(read_document).transpose()?;
+            let document = args
+                .trust_policy
+                .as_deref()
+                .map(read_document)
+                .transpose()?;
             call("UpdateRole", &args.name)
                 .optional_param("NewAssumeRolePolicyDocument", document)
-                .optional_param("NewMaxSessionDuration", args.max_session_duration.map(|s| s.to_string()))
+                .optional_param(
+                    "NewMaxSessionDuration",
+                    args.max_session_duration.map(|s| s.to_string()),
+                )
                 .optional_param("NewDescription", args.description.clone())
         }
         RoleCommand::Delete(args) => call("DeleteRole", &args.name),
@@ -175,13 +200,19 @@ pub async fn run(args: RoleArgs) -> anyhow::Result<()> {
     };
     let body = client.call(&request).await?;
     match &args.command {
-        RoleCommand::Delete(named) => print_done(format, &body, &format!("Deleted role {}.", named.name)),
-        RoleCommand::AttachPolicy(a) => {
-            print_done(format, &body, &format!("Attached policy {} to role {}.", a.policy_name, a.name))
+        RoleCommand::Delete(named) => {
+            print_done(format, &body, &format!("Deleted role {}.", named.name))
         }
-        RoleCommand::DetachPolicy(a) => {
-            print_done(format, &body, &format!("Detached policy {} from role {}.", a.policy_name, a.name))
-        }
+        RoleCommand::AttachPolicy(a) => print_done(
+            format,
+            &body,
+            &format!("Attached policy {} to role {}.", a.policy_name, a.name),
+        ),
+        RoleCommand::DetachPolicy(a) => print_done(
+            format,
+            &body,
+            &format!("Detached policy {} from role {}.", a.policy_name, a.name),
+        ),
         RoleCommand::ListPolicies(_) => print_list(format, &body, POLICIES_SHAPE, POLICY_COLUMNS),
         _ => print_object(format, &body, "Role", FIELDS),
     }
@@ -201,27 +232,46 @@ mod tests {
     }
 
     fn parse(argv: &[&str]) -> RoleArgs {
-        Cli::try_parse_from(std::iter::once("akless").chain(argv.iter().copied())).expect("parses").args
+        Cli::try_parse_from(std::iter::once("akless").chain(argv.iter().copied()))
+            .expect("parses")
+            .args
     }
 
     fn params(call: &RpcCall) -> Vec<(&str, &str)> {
-        call.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        call.params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     #[test]
     fn create_reads_trust_policy_file() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(br#"{"Version":"1","Statement":[]}"#).expect("write");
+        file.write_all(br#"{"Version":"1","Statement":[]}"#)
+            .expect("write");
         let path = file.path().to_str().expect("utf-8 path");
-        let args = parse(&["create", "--name", "ci", "--trust-policy", path, "--max-session-duration", "7200"]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let args = parse(&[
+            "create",
+            "--name",
+            "ci",
+            "--trust-policy",
+            path,
+            "--max-session-duration",
+            "7200",
+        ]);
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "CreateRole");
         assert_eq!(call.version, "2015-05-01");
         assert_eq!(
             params(&call),
             vec![
                 ("RoleName", "ci"),
-                ("AssumeRolePolicyDocument", r#"{"Version":"1","Statement":[]}"#),
+                (
+                    "AssumeRolePolicyDocument",
+                    r#"{"Version":"1","Statement":[]}"#
+                ),
                 ("MaxSessionDuration", "7200"),
             ]
         );
@@ -229,31 +279,68 @@ mod tests {
 
     #[test]
     fn create_missing_file_names_path() {
-        let args = parse(&["create", "--name", "ci", "--trust-policy", "/nonexistent/trust.json"]);
+        let args = parse(&[
+            "create",
+            "--name",
+            "ci",
+            "--trust-policy",
+            "/nonexistent/trust.json",
+        ]);
         let error = build_call(&args.command).expect_err("must fail");
-        assert!(format!("{error:#}").contains("/nonexistent/trust.json"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("/nonexistent/trust.json"),
+            "{error:#}"
+        );
     }
 
     #[test]
     fn update_uses_new_parameter_names() {
-        let args = parse(&["update", "--name", "ci", "--max-session-duration", "3600", "--description", ""]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let args = parse(&[
+            "update",
+            "--name",
+            "ci",
+            "--max-session-duration",
+            "3600",
+            "--description",
+            "",
+        ]);
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "UpdateRole");
-        assert_eq!(params(&call), vec![("RoleName", "ci"), ("NewMaxSessionDuration", "3600"), ("NewDescription", "")]);
+        assert_eq!(
+            params(&call),
+            vec![
+                ("RoleName", "ci"),
+                ("NewMaxSessionDuration", "3600"),
+                ("NewDescription", "")
+            ]
+        );
     }
 
     #[test]
     fn attach_policy_sends_custom_type() {
         let args = parse(&["attach-policy", "--name", "ci", "--policy-name", "read-oss"]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "AttachPolicyToRole");
-        assert_eq!(params(&call), vec![("RoleName", "ci"), ("PolicyName", "read-oss"), ("PolicyType", "Custom")]);
+        assert_eq!(
+            params(&call),
+            vec![
+                ("RoleName", "ci"),
+                ("PolicyName", "read-oss"),
+                ("PolicyType", "Custom")
+            ]
+        );
     }
 
     #[test]
     fn list_policies_action() {
         let args = parse(&["list-policies", "--name", "ci"]);
-        let call = build_call(&args.command).expect("valid").expect("single call");
+        let call = build_call(&args.command)
+            .expect("valid")
+            .expect("single call");
         assert_eq!(call.action, "ListPoliciesForRole");
     }
 }
