@@ -4,7 +4,7 @@
 //! `DATA_DIR/tls/` (`ca.pem`, and `ca-key.pem` with mode 0600) and issues a
 //! fresh 90-day certificate for `localhost`, `127.0.0.1` and `::1` at every
 //! start, so an expired server certificate never outlives a restart. Clients
-//! trust `ca.pem` (for example through `REQUESTS_CA_BUNDLE`).
+//! trust `ca.pem` (the Python SDKs through `Config(ca=…)` or `SSL_CERT_FILE`).
 
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -91,7 +91,8 @@ pub fn server_config_from_local_ca(data_dir: &Path) -> Result<Arc<ServerConfig>,
     params.subject_alt_names.push(SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)));
     params.distinguished_name = DistinguishedName::new();
     params.distinguished_name.push(DnType::CommonName, "akless server");
-    params.is_ca = IsCa::ExplicitNoCa;
+    params.is_ca = IsCa::NoCa;
+    params.use_authority_key_identifier_extension = true;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let now = OffsetDateTime::now_utc();
@@ -123,7 +124,9 @@ fn load_or_create_ca(data_dir: &Path) -> Result<(String, KeyPair), TlsError> {
     create_private_dir(&data_dir.join("tls"))?;
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(gen)?;
     params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, "akless local CA");
+    // A unique name keeps two akless CAs in one trust bundle from shadowing each other.
+    let suffix = hex::encode(akless_core::random::random_bytes::<4>());
+    params.distinguished_name.push(DnType::CommonName, format!("akless local CA {suffix}"));
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let now = OffsetDateTime::now_utc();

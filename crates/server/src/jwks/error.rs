@@ -24,7 +24,7 @@ pub enum FetchError {
     /// The chain passed verification, but its last certificate is not one of the provider's fingerprints.
     #[error(
         "TLS certificate fingerprint check failed for {host}: {detail}. Register the SHA-1 fingerprint of \
-         the root CA certificate that {host} presents with AddFingerprintToOIDCProvider"
+         the last certificate in the chain that {host} presents with AddFingerprintToOIDCProvider"
     )]
     FingerprintMismatch { host: String, detail: String },
 
