@@ -22,6 +22,8 @@ pub const IMS_VERSION: &str = "2019-08-15";
 pub const RAM_VERSION: &str = "2015-05-01";
 /// API version of STS.
 pub const STS_VERSION: &str = "2015-04-01";
+/// API version of the akless token issuer's admin actions (resource servers, clients, grants, signing keys).
+pub const ISSUER_VERSION: &str = "2026-12-01";
 
 /// Maximum size of a response body, in bytes; larger bodies are rejected instead of filling memory.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
@@ -86,15 +88,7 @@ impl Client {
     /// Builds the HTTPS client: rustls with the aws-lc-rs provider, the system roots (or the Mozilla
     /// roots when the system has none) plus the certificates of `ca_file`, HTTP/1.1, no redirects.
     pub fn new(options: ClientOptions, credentials: Credentials) -> Result<Self, ClientError> {
-        let tls = tls::tls_config(options.ca_file.as_deref())?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .http1_only()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(options.timeout)
-            .timeout(options.timeout)
-            .build()
-            .map_err(|e| ClientError::Tls(error_chain(&e)))?;
+        let http = http_client(options.ca_file.as_deref(), options.timeout)?;
         Ok(Self {
             http,
             endpoint: options.endpoint,
@@ -155,6 +149,25 @@ impl Client {
     }
 }
 
+/// Builds the HTTP client that every outbound call of the CLI uses: rustls with the aws-lc-rs provider,
+/// the system roots (or the Mozilla roots when the system has none) plus the certificates of `ca_file`,
+/// HTTP/1.1, no redirects, and `timeout` for connecting and for the whole request.
+pub fn http_client(
+    ca_file: Option<&std::path::Path>,
+    timeout: Duration,
+) -> Result<reqwest::Client, ClientError> {
+    let tls = tls::tls_config(ca_file)?;
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .http1_only()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(concat!("akless/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ClientError::Tls(error_chain(&e)))
+}
+
 /// Returns the JSON body of a 2xx response, or the API error that a 4xx or 5xx body describes.
 pub fn interpret_response(endpoint: &str, status: u16, body: &[u8]) -> Result<Value, ClientError> {
     let invalid = |detail: String| ClientError::InvalidResponse {
@@ -188,7 +201,7 @@ pub fn interpret_response(endpoint: &str, status: u16, body: &[u8]) -> Result<Va
 }
 
 /// Joins an error and its sources with ": ", skipping the outer reqwest text that only repeats the URL.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = error.source();
     while let Some(cause) = current {

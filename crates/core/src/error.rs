@@ -65,7 +65,9 @@ impl ApiError {
         Self::new(
             "InvalidVersion",
             400,
-            format!("The API version \"{version}\" is not supported. Use 2015-04-01 (STS), 2019-08-15 (IMS) or 2015-05-01 (RAM)."),
+            format!(
+                "The API version \"{version}\" is not supported. Use 2015-04-01 (STS), 2019-08-15 (IMS), 2015-05-01 (RAM) or 2026-12-01 (akless issuer)."
+            ),
         )
     }
 

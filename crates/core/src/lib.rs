@@ -8,6 +8,7 @@
 
 pub mod arn;
 pub mod error;
+pub mod issuer;
 pub mod jose;
 pub mod mint;
 pub mod policy;

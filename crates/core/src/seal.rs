@@ -10,7 +10,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::digest;
+use aws_lc_rs::{digest, hmac};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,18 @@ impl MasterKey {
             .map_err(|_| SealError::KeyFile("the second line is not standard padded base64"))?;
         let bytes: [u8; 32] = decoded.try_into().map_err(|_| SealError::KeyFile("the key must be exactly 32 bytes"))?;
         Ok(MasterKey::from_bytes(&bytes))
+    }
+
+    /// Derives a 32-byte subkey for `purpose`: HMAC-SHA256(master key, `akless-derive-v1|<purpose>`).
+    ///
+    /// Each purpose gets an independent key, so a subkey used as an HMAC key elsewhere reveals
+    /// nothing about the master key or about the subkeys of other purposes.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.bytes);
+        let tag = hmac::sign(&key, format!("akless-derive-v1|{purpose}").as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     // A 32-byte key is always a valid AES-256-GCM key, so the expect cannot fire.

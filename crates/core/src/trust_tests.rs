@@ -84,9 +84,13 @@ fn wrong_provider_is_not_trusted() {
 }
 
 #[test]
-fn provider_arn_compares_case_insensitively() {
+fn provider_arn_compares_case_sensitively() {
     let policy = trust(json!([allow(json!("sts:AssumeRole"), standard_conditions())]));
-    assert!(evaluate(&policy, &PROVIDER.to_uppercase().replace("ACS", "acs"), &["sts.aliyuncs.com"], SUBJECT).is_ok());
+    assert!(evaluate(&policy, PROVIDER, &["sts.aliyuncs.com"], SUBJECT).is_ok());
+    let other_case = PROVIDER.to_uppercase().replace("ACS:RAM", "acs:ram").replace("OIDC-PROVIDER", "oidc-provider");
+    assert_ne!(other_case, PROVIDER);
+    let denial = evaluate(&policy, &other_case, &["sts.aliyuncs.com"], SUBJECT).unwrap_err();
+    assert_eq!(denial, TrustDenial::PrincipalNotTrusted);
 }
 
 #[test]

@@ -18,21 +18,21 @@ pub const MAX_OIDC_TOKEN_CHARS: usize = 20_000;
 pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 
 /// A name rule: length bounds, allowed characters and whether the ends must be alphanumeric.
-struct NameRule {
-    field: &'static str,
-    min: usize,
-    max: usize,
-    allowed: fn(char) -> bool,
+pub(crate) struct NameRule {
+    pub(crate) field: &'static str,
+    pub(crate) min: usize,
+    pub(crate) max: usize,
+    pub(crate) allowed: fn(char) -> bool,
     /// The allowed characters in words, for the message.
-    charset: &'static str,
+    pub(crate) charset: &'static str,
     /// Whether the first character must be a letter or digit.
-    alnum_first: bool,
+    pub(crate) alnum_first: bool,
     /// Whether the last character must be a letter or digit.
-    alnum_last: bool,
+    pub(crate) alnum_last: bool,
 }
 
 impl NameRule {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let ends = match (self.alnum_first, self.alnum_last) {
             (true, true) => ", starting and ending with a letter or digit",
             (true, false) => ", starting with a letter or digit",
@@ -41,7 +41,7 @@ impl NameRule {
         format!("it must be {} to {} characters of {}{ends}", self.min, self.max, self.charset)
     }
 
-    fn check(&self, value: &str) -> Result<(), ApiError> {
+    pub(crate) fn check(&self, value: &str) -> Result<(), ApiError> {
         let count = value.chars().count();
         if count < self.min || count > self.max {
             return Err(self.error(format!("got {}", characters(count))));
@@ -62,7 +62,7 @@ impl NameRule {
     }
 }
 
-fn characters(count: usize) -> String {
+pub(crate) fn characters(count: usize) -> String {
     if count == 1 {
         String::from("1 character")
     } else {
@@ -71,7 +71,7 @@ fn characters(count: usize) -> String {
 }
 
 /// Returns `value` quoted for a message when it is short, otherwise a note of its length.
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     if value.chars().count() <= 32 {
         format!("{value:?}")
     } else {
@@ -210,7 +210,7 @@ fn fingerprint_for(field: &str, value: &str) -> Result<String, ApiError> {
         return Err(ApiError::invalid_parameter(
             field,
             format!(
-                "it must be the SHA-1 fingerprint of the issuer's root CA certificate, 40 hex digits with optional colons; got {}",
+                "it must be the SHA-1 fingerprint of the last certificate the issuer's HTTPS server presents, 40 hex digits with optional colons; got {}",
                 shown(value)
             ),
         ));
@@ -241,7 +241,7 @@ pub fn fingerprints_csv(value: &str) -> Result<Vec<String>, ApiError> {
 }
 
 /// Trims entries, skips empty ones and removes duplicates, keeping the first.
-fn split_csv(value: &str) -> Vec<String> {
+pub(crate) fn split_csv(value: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for entry in value.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
         if !out.iter().any(|seen| seen == entry) {
@@ -252,7 +252,7 @@ fn split_csv(value: &str) -> Vec<String> {
 }
 
 /// Adds "entry N of M" to a list element's error message.
-fn prefix_entry(mut error: ApiError, index: usize, total: usize) -> ApiError {
+pub(crate) fn prefix_entry(mut error: ApiError, index: usize, total: usize) -> ApiError {
     error.message = format!("{} (entry {} of {total})", error.message, index + 1);
     error
 }

@@ -20,13 +20,66 @@ pub enum TlsMode {
     PlainHttp,
 }
 
+/// URL of a PostgreSQL database (`postgres://user:password@host:port/database`). Debug output hides the
+/// password, so logging a configuration never exposes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Returns the URL with its password, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    /// Accepts `postgres://` and `postgresql://` URLs.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let url = url::Url::parse(text).map_err(|e| format!("invalid database URL: {e}"))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(format!(
+                "unsupported database URL scheme {:?}; use postgres://user:password@host:port/database",
+                url.scheme()
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Ok(mut url) = url::Url::parse(&self.0) else {
+            return f.write_str("DatabaseUrl(<redacted>)");
+        };
+        let password_in_query = url.query_pairs().any(|(key, _)| key.to_ascii_lowercase().contains("password"));
+        let password_kept = url.password().is_some() && url.set_password(Some("<redacted>")).is_err();
+        if password_in_query || password_kept {
+            return f.write_str("DatabaseUrl(<redacted>)");
+        }
+        write!(f, "DatabaseUrl({url})")
+    }
+}
+
 /// Settings of one server process.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Folder with the SQLite database, `master.key`, `root-credentials` and `tls/`.
+    /// Folder with `master.key`, `root-credentials`, `tls/` and, without `database_url`, the SQLite
+    /// database.
     pub data_dir: PathBuf,
+    /// PostgreSQL database shared by every node; `None` uses the SQLite file in `data_dir`.
+    pub database_url: Option<DatabaseUrl>,
+    /// Master key file; `None` uses `data_dir/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    /// How long cached providers and roles stay valid. On PostgreSQL this bounds how stale a node's cache
+    /// can get when a change notification from another node is lost.
+    pub cache_ttl: Duration,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Base URL clients use to reach this server, which makes the token issuer URL
+    /// `{public_url}/api/v2/iauths_system/oauth2`. `None` uses the scheme and bound listen address.
+    pub public_url: Option<String>,
     /// Listener transport.
     pub tls: TlsMode,
     /// Extra PEM roots trusted for outbound HTTPS to OIDC issuers (system roots stay trusted).
@@ -50,7 +103,11 @@ impl ServerConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database_url: None,
+            master_key_file: None,
+            cache_ttl: Duration::from_secs(5),
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
             tls: TlsMode::LocalCa,
             trust_ca_file: None,
             allow_private_issuers: false,
@@ -60,5 +117,30 @@ impl ServerConfig {
             jwks_refresh_cooldown: Duration::from_secs(30),
             max_body_bytes: 64 * 1024,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn database_url_debug_hides_password() {
+        let url: DatabaseUrl = "postgres://akless:hunter2@db.internal:5432/akless".parse().expect("valid URL");
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.internal:5432/akless"), "{shown}");
+
+        let url: DatabaseUrl = "postgres://db.internal/akless?password=hunter2".parse().expect("valid URL");
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn database_url_scheme_checked() {
+        assert!("postgresql://h/db".parse::<DatabaseUrl>().is_ok());
+        let error = "mysql://h/db".parse::<DatabaseUrl>().expect_err("mysql is not supported");
+        assert!(error.contains("mysql"), "{error}");
+        assert!("not a url".parse::<DatabaseUrl>().is_err());
     }
 }

@@ -6,8 +6,10 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod changes;
 pub mod config;
 pub mod handlers;
+pub mod issuer;
 pub mod jwks;
 pub mod nonce;
 pub mod registry;
@@ -17,5 +19,5 @@ pub mod serve;
 pub mod state;
 pub mod tls;
 
-pub use config::{ServerConfig, TlsMode};
+pub use config::{DatabaseUrl, ServerConfig, TlsMode};
 pub use server::{Server, ServerError};

@@ -2,8 +2,10 @@
 //! exchange path reads no database and parses no stored JSON per request.
 //!
 //! Entries load on first use and the whole cache is dropped on every write
-//! through this node. A generation counter stops a load that began before a
-//! write from caching what it read.
+//! through this node and, with a shared store, on every change notification
+//! from another node. A generation counter stops a load that began before a
+//! write from caching what it read. The TTL bounds staleness when a
+//! notification is lost.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,13 +13,11 @@ use std::time::Duration;
 
 use akless_core::error::ApiError;
 use akless_core::policy::{compile, CompiledPolicy, PolicyKind};
-use akless_store::{OidcProviderRecord, RoleRecord, Store, StoreError};
+use akless_store::{AdminWriteLock, OidcProviderRecord, RoleRecord, Store, StoreError};
 use moka::future::Cache;
 
 /// Maximum cached providers and roles each; the least recently used go first.
 const CACHE_CAPACITY: u64 = 200_000;
-/// Upper bound on how stale an entry may be if a write bypassed this node.
-const CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// A role with its trust policy and attached permission policies compiled.
 pub struct CachedRole {
@@ -38,13 +38,21 @@ pub struct Registry {
     write_lock: tokio::sync::Mutex<()>,
 }
 
+/// Held while a read-modify-write change runs; dropping it lets the next one start on any node.
+pub struct WriteGuard<'a> {
+    // Fields drop in declaration order, so the store lock is released before this node's next writer asks for it.
+    _store: AdminWriteLock,
+    _local: tokio::sync::MutexGuard<'a, ()>,
+}
+
 impl Registry {
-    /// Creates an empty cache over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// Creates an empty cache over `store` whose entries live at most `ttl`.
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
         Self {
             store,
-            providers: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
-            roles: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(), generation: AtomicU64::new(0),
+            providers: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(ttl).build(),
+            roles: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(ttl).build(),
+            generation: AtomicU64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -54,10 +62,12 @@ impl Registry {
         &self.store
     }
 
-    /// Serialises read-modify-write changes made through this node.
-    // NOTE: this guards one process only; several nodes on one database need a version check in the store.
-    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.write_lock.lock().await
+    /// Serialises read-modify-write changes across every node that shares the store. The local mutex is
+    /// taken first, so one node holds at most one database connection waiting for the store's lock.
+    pub async fn write_lock(&self) -> Result<WriteGuard<'_>, ApiError> {
+        let local = self.write_lock.lock().await;
+        let store = self.store.lock_admin_writes().await.map_err(store_failure)?;
+        Ok(WriteGuard { _store: store, _local: local })
     }
 
     /// Drops every cached entry; call after each write.

@@ -5,15 +5,18 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::any;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::audit;
 use crate::bootstrap::{self, BootstrapError};
+use crate::changes;
 use crate::config::{ServerConfig, TlsMode};
+use crate::issuer::{self, Issuer, IssuerError, IssuerSettings};
 use crate::jwks::{FetchConfig, JwksCache};
+use crate::nonce;
 use crate::registry::Registry;
 use crate::rpc::dispatch;
 use crate::serve::Listener;
@@ -29,6 +32,12 @@ pub enum ServerError {
     /// The listener's TLS settings are invalid.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The node could not subscribe to changes made through other nodes.
+    #[error("cannot listen for changes made through other nodes: {0}")]
+    Changes(akless_store::StoreError),
+    /// The token issuer could not start.
+    #[error(transparent)]
+    Issuer(#[from] IssuerError),
     /// The outbound HTTPS client could not be built.
     #[error("cannot set up outbound HTTPS: {0}")]
     Fetch(String),
@@ -46,15 +55,17 @@ pub enum ServerError {
 pub struct Server {
     listener: Listener,
     audit_task: JoinHandle<()>,
+    /// Tasks that run until shutdown, such as the change feed and the nonce purge.
+    background: Vec<JoinHandle<()>>,
     state: Option<AppState>,
     tls: bool,
     ca_file: Option<PathBuf>,
 }
 
 impl Server {
-    /// Opens the data directory, binds the listener and starts serving.
+    /// Opens the store and data directory, binds the listener and starts serving.
     pub async fn start(config: ServerConfig) -> Result<Self, ServerError> {
-        let data = bootstrap::open(&config.data_dir).await?;
+        let data = bootstrap::open(&config).await?;
         let tls_config = match &config.tls {
             TlsMode::LocalCa => Some(tls::server_config_from_local_ca(&config.data_dir)?),
             TlsMode::Files { cert, key } => Some(tls::server_config_from_files(cert, key)?),
@@ -62,10 +73,15 @@ impl Server {
         };
         let ca_file = matches!(config.tls, TlsMode::LocalCa).then(|| config.data_dir.join(tls::CA_CERT_FILE));
 
-        let extra_roots = match &config.trust_ca_file {
+        let mut extra_roots = match &config.trust_ca_file {
             Some(path) => tls::load_certs(path)?,
             None => Vec::new(),
         };
+        // The server trusts its own local CA for outbound fetches, so an OIDC provider registered for
+        // this server's own token issuer can fetch its keys. The CA key never leaves the data directory.
+        if let Some(path) = &ca_file {
+            extra_roots.extend(tls::load_certs(path)?);
+        }
         let jwks = JwksCache::new(FetchConfig {
             extra_roots,
             allow_private_issuers: config.allow_private_issuers,
@@ -76,29 +92,60 @@ impl Server {
         })
         .map_err(|e| ServerError::Fetch(e.to_string()))?;
 
+        // Bound before the state is built, because the default public URL names the bound port.
+        let tcp = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+        let public_url = match &config.public_url {
+            Some(url) => issuer::check_public_url(url)?,
+            None => issuer::default_public_url(
+                tls_config.is_some(),
+                tcp.local_addr().map_err(|source| ServerError::Bind { addr: config.listen, source })?,
+            ),
+        };
+        let issuer = Issuer::start(IssuerSettings {
+            public_url,
+            store: data.store.clone(),
+            master_key: data.master_key.clone(),
+            cache_ttl: config.cache_ttl,
+            leeway_secs: config.token_leeway.as_secs() as i64,
+        })
+        .await?;
+
         let (audit_sink, audit_task) = audit::start(data.store.clone());
         let state = AppState::new(StateParts {
             account_id: data.account.account_id.clone(),
             root_access_key_id: data.account.root_access_key_id.clone(),
             root_secret: data.root_secret,
             master_key: data.master_key,
-            registry: Registry::new(data.store),
+            registry: Registry::new(data.store.clone(), config.cache_ttl),
             jwks,
             audit: audit_sink,
             config: config.clone(),
+            issuer: issuer.clone(),
         });
 
         let router = Router::new()
-            .route("/", get(dispatch::handle).post(dispatch::handle))
+            .route("/", any(dispatch::handle))
+            .merge(issuer::router())
             .fallback(dispatch::not_found)
             .with_state(state.clone());
-        let tcp = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+
+        // Subscribe before serving, so no request can fill a cache that a missed change makes stale.
+        let mut background = Vec::new();
+        background.extend(changes::start(&state).await.map_err(ServerError::Changes)?);
+        background.extend(nonce::start_purge(data.store));
+        background.push(issuer.start_key_refresh());
+
         let tls = tls_config.is_some();
-        let listener = Listener::start(tcp, tls_config, router)
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
-        let server = Self { listener, audit_task, state: Some(state), tls, ca_file };
+        let listener = match Listener::start(tcp, tls_config, router) {
+            Ok(listener) => listener,
+            Err(source) => {
+                background.iter().for_each(JoinHandle::abort);
+                return Err(ServerError::Bind { addr: config.listen, source });
+            }
+        };
+        let server = Self { listener, audit_task, background, state: Some(state), tls, ca_file };
         tracing::info!(
             account_id = %server.account_id(),
             data_dir = %config.data_dir.display(),
@@ -143,6 +190,11 @@ impl Server {
     pub async fn shutdown(mut self) {
         let url = self.url();
         self.listener.shutdown().await;
+        // Background tasks hold state handles; end them so the state below is the last handle.
+        for task in self.background.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
         // Dropping the last state handle closes the audit queue, so the writer drains and ends.
         drop(self.state.take());
         if tokio::time::timeout(Duration::from_secs(10), &mut self.audit_task).await.is_err() {

@@ -6,6 +6,7 @@ use akless_core::seal::MasterKey;
 
 use crate::audit::AuditSink;
 use crate::config::ServerConfig;
+use crate::issuer::Issuer;
 use crate::jwks::JwksCache;
 use crate::nonce::NonceCache;
 use crate::registry::Registry;
@@ -26,6 +27,7 @@ struct Inner {
     jwks: JwksCache,
     nonces: NonceCache,
     audit: AuditSink,
+    issuer: Issuer,
 }
 
 /// Parts from which the state is built.
@@ -46,12 +48,14 @@ pub struct StateParts {
     pub jwks: JwksCache,
     /// Audit queue.
     pub audit: AuditSink,
+    /// The M2M token issuer.
+    pub issuer: Issuer,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(parts: StateParts) -> Self {
-        let nonces = NonceCache::new(parts.config.max_request_skew * 2);
+        let nonces = NonceCache::for_store(parts.config.max_request_skew * 2, parts.registry.store());
         Self {
             inner: Arc::new(Inner {
                 config: parts.config,
@@ -63,6 +67,7 @@ impl AppState {
                 jwks: parts.jwks,
                 nonces,
                 audit: parts.audit,
+                issuer: parts.issuer,
             }),
         }
     }
@@ -102,5 +107,9 @@ impl AppState {
     /// Audit queue.
     pub fn audit(&self) -> &AuditSink {
         &self.inner.audit
+    }
+    /// The M2M token issuer.
+    pub fn issuer(&self) -> &Issuer {
+        &self.inner.issuer
     }
 }

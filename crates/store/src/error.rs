@@ -14,6 +14,20 @@ pub enum EntityKind {
     /// The attachment of a policy to a role.
     PolicyAttachment,
     AuditRecord,
+    /// A resource server of the token issuer.
+    ResourceServer,
+    /// The identifier (audience) of a resource server, unique across resource servers.
+    ResourceServerIdentifier,
+    /// A permission of a resource server.
+    Permission,
+    /// A client application of the token issuer.
+    Client,
+    /// A client secret.
+    ClientSecret,
+    /// The grant of a resource server's permissions to a client.
+    Grant,
+    /// A token signing key of the issuer.
+    SigningKey,
 }
 
 impl EntityKind {
@@ -29,6 +43,13 @@ impl EntityKind {
             EntityKind::Policy => "Policy",
             EntityKind::PolicyAttachment => "Role.Policy",
             EntityKind::AuditRecord => "AuditRecord",
+            EntityKind::ResourceServer => "ResourceServer",
+            EntityKind::ResourceServerIdentifier => "ResourceServer.Identifier",
+            EntityKind::Permission => "ResourceServer.Permission",
+            EntityKind::Client => "Client",
+            EntityKind::ClientSecret => "Client.Secret",
+            EntityKind::Grant => "Grant",
+            EntityKind::SigningKey => "SigningKey",
         }
     }
 }
@@ -43,6 +64,13 @@ impl fmt::Display for EntityKind {
             EntityKind::Policy => "policy",
             EntityKind::PolicyAttachment => "policy attachment",
             EntityKind::AuditRecord => "audit record",
+            EntityKind::ResourceServer => "resource server",
+            EntityKind::ResourceServerIdentifier => "resource server identifier",
+            EntityKind::Permission => "permission",
+            EntityKind::Client => "client",
+            EntityKind::ClientSecret => "client secret",
+            EntityKind::Grant => "grant",
+            EntityKind::SigningKey => "signing key",
         })
     }
 }
@@ -77,6 +105,20 @@ pub enum StoreError {
     /// The record breaks a store invariant, such as a duplicate list entry or an unknown audit outcome.
     #[error("invalid {kind} record: {reason}")]
     InvalidRecord { kind: EntityKind, reason: String },
+
+    /// The database was migrated by a newer akless build, so this build cannot safely use it.
+    #[error(
+        "the {backend} database schema is at version {found}, but this akless build knows versions up to \
+         {supported}; upgrade akless on this node to the release that migrated the database"
+    )]
+    SchemaTooNew {
+        /// "SQLite" or "PostgreSQL".
+        backend: &'static str,
+        /// Newest migration version applied to the database.
+        found: i64,
+        /// Newest migration version this build contains.
+        supported: i64,
+    },
 
     /// The database failed or returned data the store cannot decode.
     #[error("storage backend failed: {0}")]

@@ -1,23 +1,35 @@
 //! Storage of akless: the account, OIDC providers, roles, policies and the audit trail behind one
-//! object-safe [`Store`] trait, with an embedded SQLite backend ([`SqliteStore`]).
+//! object-safe [`Store`] trait, with an embedded SQLite backend ([`SqliteStore`]) and a PostgreSQL
+//! backend ([`PostgresStore`]) that several server processes can share.
 //!
 //! Every write that touches more than one row runs in a single transaction, and the uniqueness, limit and
 //! in-use checks of a write run inside that transaction, so concurrent callers cannot break them.
 #![forbid(unsafe_code)]
 
+pub mod changes;
 pub mod error;
+pub mod issuer_model;
+mod issuer_store;
 mod marker;
 pub mod model;
+pub mod postgres;
+mod schema;
 pub mod sqlite;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use changes::{AdminWriteLock, ChangeEvent, ChangeFeed};
 pub use error::{EntityKind, StoreError};
+pub use issuer_model::{
+    ClientRecord, ClientSecretRecord, GrantFilter, GrantRecord, ResourceServerRecord, SigningKeyRecord,
+};
+pub use issuer_store::IssuerStore;
 pub use model::{
     AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord,
     MAX_AUDIT_LIMIT, MAX_PAGE_ITEMS, OUTCOME_FAILURE, OUTCOME_SUCCESS,
 };
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Persistent state of one akless deployment, used by the server as `Arc<dyn Store>`.
@@ -25,9 +37,10 @@ pub use sqlite::SqliteStore;
 /// Names of roles and policies compare case-insensitively, but OIDC provider names compare case-sensitively.
 /// `get_*` calls return `Ok(None)` for a missing object, while updates, deletes and attachments return
 /// [`StoreError::NotFound`]. List calls clamp `max_items` to 1..=[`MAX_PAGE_ITEMS`] and return pages ordered
-/// by name (case-insensitively for roles and policies).
+/// by name (case-insensitively for roles and policies). The token issuer's calls live in the supertrait
+/// [`IssuerStore`].
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IssuerStore + Send + Sync + 'static {
     /// Returns the account, or `None` before `init_account` has run.
     async fn get_account(&self) -> Result<Option<AccountRecord>, StoreError>;
 
@@ -132,4 +145,37 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the audit records that match `filter`, newest first (ties by insertion order, newest
     /// first), at most `filter.limit` clamped to 1..=[`MAX_AUDIT_LIMIT`].
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Returns the version of the newest migration applied to the database. Opening a store fails with
+    /// [`StoreError::SchemaTooNew`] when this is newer than the migrations the build contains.
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Returns whether several server processes may use this store at once. Such processes must check
+    /// replayed nonces with [`Store::first_use_nonce`] and drop caches on [`Store::subscribe_changes`]
+    /// events, because writes and requests reach them through other nodes too.
+    fn shared_by_nodes(&self) -> bool;
+
+    /// Records `key` (for example AccessKeyId and SignatureNonce) until `expires_ms`, and returns `true`
+    /// when no unexpired record of it existed at `now_ms`. Exactly one of several concurrent callers with
+    /// the same key gets `true`.
+    async fn first_use_nonce(
+        &self,
+        key: &[u8],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes nonce records that expired at or before `now_ms` and returns how many were deleted.
+    async fn purge_expired_nonces(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Starts listening for writes committed through any process, or returns `None` for a store that
+    /// only this process writes ([`Store::shared_by_nodes`] is `false`). A returned feed is already
+    /// listening, so every write that commits after this call returns is delivered or followed by
+    /// [`ChangeEvent::Resumed`].
+    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>, StoreError>;
+
+    /// Waits for the lock that serialises read-modify-write changes made through the API (read a record,
+    /// change a field, store the whole record) across every process sharing the store, and holds it until
+    /// the returned value is dropped. Store calls made while holding it do not wait for it.
+    async fn lock_admin_writes(&self) -> Result<AdminWriteLock, StoreError>;
 }

@@ -17,6 +17,9 @@ pub enum MarkerList {
     OidcProviders,
     Roles,
     Policies,
+    ResourceServers,
+    Clients,
+    Grants,
 }
 
 impl MarkerList {
@@ -25,6 +28,9 @@ impl MarkerList {
             MarkerList::OidcProviders => "oidc-providers",
             MarkerList::Roles => "roles",
             MarkerList::Policies => "policies",
+            MarkerList::ResourceServers => "resource-servers",
+            MarkerList::Clients => "clients",
+            MarkerList::Grants => "grants",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Runs the conformance suite on SQLite, plus the cases that only a file-backed store has.
+//! Runs the conformance suite on SQLite and on PostgreSQL, plus the cases specific to each backend.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -63,14 +63,64 @@ async fn reopen_keeps_data() {
     let attached = store.list_policies_for_role("Deploy").await.expect("list");
     assert_eq!(attached.len(), 1);
     assert_eq!(attached[0].name, "ReadOnly");
-    assert_eq!(store.schema_version().await.expect("version"), 1);
+    assert_eq!(
+        store.schema_version().await.expect("version"),
+        SQLITE_SCHEMA_VERSION
+    );
 }
+
+/// Newest migration under migrations/sqlite.
+const SQLITE_SCHEMA_VERSION: i64 = 3;
 
 #[tokio::test]
 async fn schema_version_after_open() {
     let (dir, _) = fresh_store().await;
     let store = open(dir.path()).await;
-    assert_eq!(store.schema_version().await.expect("version"), 1);
+    assert_eq!(
+        store.schema_version().await.expect("version"),
+        SQLITE_SCHEMA_VERSION
+    );
+}
+
+#[tokio::test]
+async fn newer_schema_rejected() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = open(dir.path()).await;
+    store.close().await;
+    mark_future_migration_sqlite(&dir.path().join(DB_FILE)).await;
+
+    let err = SqliteStore::open(&dir.path().join(DB_FILE))
+        .await
+        .expect_err("a schema newer than the build must be rejected");
+    assert_eq!(
+        err,
+        akless_store::StoreError::SchemaTooNew {
+            backend: "SQLite",
+            found: 9_999,
+            supported: SQLITE_SCHEMA_VERSION,
+        }
+    );
+    assert!(
+        err.to_string().contains("upgrade akless"),
+        "message must say what to do: {err}"
+    );
+}
+
+/// Records a migration newer than any this build has, as a newer akless release would.
+async fn mark_future_migration_sqlite(path: &Path) {
+    use sqlx::Connection as _;
+
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect to SQLite file");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'from a newer release', TRUE, X'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert future migration");
+    conn.close().await.expect("close");
 }
 
 #[cfg(unix)]
@@ -111,3 +161,6 @@ async fn open_in_missing_directory_fails() {
         "{err:?}"
     );
 }
+
+#[path = "conformance/postgres.rs"]
+mod postgres;

@@ -1,6 +1,11 @@
 //! Admin subcommands: each one sends V3-signed OpenAPI calls to a running akless server and prints the result.
 
 pub mod caller;
+pub mod issuer_client;
+mod issuer_common;
+pub mod issuer_grant;
+pub mod issuer_resource_server;
+pub mod issuer_signing_key;
 pub mod oidc_provider;
 pub mod policy;
 pub mod role;
@@ -84,10 +89,7 @@ impl ConnectionArgs {
         let endpoint = Endpoint::parse(&self.endpoint)?;
         let credentials =
             credentials::load(&self.credentials_file, |name| std::env::var(name).ok())?;
-        let ca_file = self.ca_file.clone().or_else(|| {
-            let default = PathBuf::from(DEFAULT_CA_FILE);
-            default.is_file().then_some(default)
-        });
+        let ca_file = ca_file_or_default(self.ca_file.clone());
         let options = ClientOptions {
             endpoint,
             ca_file,
@@ -95,6 +97,14 @@ impl ConnectionArgs {
         };
         Ok(Client::new(options, credentials)?)
     }
+}
+
+/// Returns `explicit`, or the CA certificate of a local `akless serve` (`./akless-data/tls/ca.pem`) when that file exists.
+pub fn ca_file_or_default(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    explicit.or_else(|| {
+        let default = PathBuf::from(DEFAULT_CA_FILE);
+        default.is_file().then_some(default)
+    })
 }
 
 /// Ends the process for a failed command: prints `error: <message>` to standard error and exits with code 1.

@@ -84,7 +84,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub issuer_url: String,
 
-    /// SHA-1 fingerprints of the issuer's TLS certificate (40 hex digits, colons allowed), comma-separated; at most 5.
+    /// SHA-1 fingerprints of the last certificate the issuer's HTTPS server presents in its chain (40 hex digits, colons allowed), comma-separated; at most 5. `akless fingerprint ISSUER_URL` prints it.
     #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
     pub fingerprints: Vec<String>,
 

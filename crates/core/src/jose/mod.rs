@@ -15,4 +15,4 @@ pub use algorithm::{Algorithm, AlgorithmNotAllowed};
 pub use jwk::{parse_jwks, JwksError, PublicJwk, MAX_JWKS_BYTES, MAX_JWKS_KEYS, MIN_RSA_BITS};
 pub use jws::{parse_compact, JwsHeader, UnverifiedJws, MAX_HEADER_BYTES, MAX_TOKEN_CHARS};
 
-pub(crate) use codec::{b64url_decode, b64url_encode};
+pub(crate) use codec::{b64url_decode, b64url_encode, parse_object};

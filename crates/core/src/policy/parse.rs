@@ -179,6 +179,9 @@ fn parse_principal(value: &Json, path: &str) -> Result<Principals, PolicyError> 
             return Err(PolicyError::new(entry_path, PolicyErrorKind::UnknownPrincipalType { found: name.clone() }));
         };
         for (item_path, text) in string_list(value, &entry_path)? {
+            // Provider names are case-sensitive, so a Federated ARN is kept exactly as written:
+            // a provider whose name differs only in case must not inherit another one's trust.
+            let stored = if known == "Federated" { text.to_owned() } else { text.to_lowercase() };
             let target = match known {
                 "Federated" => {
                     if !is_provider_arn(text) {
@@ -203,7 +206,7 @@ fn parse_principal(value: &Json, path: &str) -> Result<Principals, PolicyError> 
                     }
                 }
             };
-            target.push(text.to_lowercase());
+            target.push(stored);
         }
     }
     Ok(principals)

@@ -39,10 +39,9 @@ pub(crate) struct Principals {
 }
 
 impl Principals {
-    /// Returns whether `Federated` names `provider_arn`, compared case-insensitively.
+    /// Returns whether `Federated` names `provider_arn` exactly; provider names are case-sensitive.
     pub(crate) fn trusts_federated(&self, provider_arn: &str) -> bool {
-        let provider = provider_arn.to_lowercase();
-        self.federated.contains(&provider)
+        self.federated.iter().any(|arn| arn == provider_arn)
     }
 }
 

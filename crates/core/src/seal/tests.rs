@@ -236,3 +236,13 @@ proptest! {
         prop_assert_eq!(open_bytes(&master, &purpose, &sealed).unwrap(), data);
     }
 }
+
+#[test]
+fn derive_key_separates_purposes_and_keys() {
+    let master = key(7);
+    let a = master.derive_key("client-secret");
+    assert_eq!(a, master.derive_key("client-secret"), "derivation is deterministic");
+    assert_ne!(a, master.derive_key("client-secret-2"), "each purpose gets its own key");
+    assert_ne!(a, key(8).derive_key("client-secret"), "each master key gets its own subkeys");
+    assert_ne!(&a[..], &[7u8; 32][..], "the subkey is not the master key");
+}

@@ -40,7 +40,8 @@ pub async fn authorize(
         Caller::Session(claims) => claims,
     };
 
-    let role = state.registry().role(&claims.role_name).await?;
+    // A role deleted and created again under the same name is another role: its policies do not apply.
+    let role = state.registry().role(&claims.role_name).await?.filter(|role| role.record.role_id == claims.role_id);
     let session_policy = match &claims.session_policy {
         Some(document) => Some(compile(document, PolicyKind::Permission).map_err(|error| {
             tracing::error!(%error, role = %claims.role_arn, "session policy in a sealed token does not compile");

@@ -20,11 +20,11 @@ use crate::state::AppState;
 const STS_KEY_PREFIX: &str = "STS.";
 
 /// Authenticates a signed request, V3 when an `Authorization` header is present, else V1.
-pub fn verify_signed_request(state: &AppState, req: &RpcRequest) -> Result<Caller, ApiError> {
+pub async fn verify_signed_request(state: &AppState, req: &RpcRequest) -> Result<Caller, ApiError> {
     if let Some(header) = req.header("authorization") {
-        verify_v3(state, req, &header)
+        verify_v3(state, req, &header).await
     } else if req.params.contains_key("Signature") {
-        verify_v1(state, req)
+        verify_v1(state, req).await
     } else {
         Err(ApiError::incomplete_signature(
             "the request carries neither an Authorization header (V3) nor a Signature parameter (V1); sign it with an AccessKey",
@@ -32,7 +32,7 @@ pub fn verify_signed_request(state: &AppState, req: &RpcRequest) -> Result<Calle
     }
 }
 
-fn verify_v1(state: &AppState, req: &RpcRequest) -> Result<Caller, ApiError> {
+async fn verify_v1(state: &AppState, req: &RpcRequest) -> Result<Caller, ApiError> {
     let field = |name: &str| {
         req.optional(name).ok_or_else(|| ApiError::incomplete_signature(format!("the {name} parameter is missing")))
     };
@@ -56,11 +56,11 @@ fn verify_v1(state: &AppState, req: &RpcRequest) -> Result<Caller, ApiError> {
     if !v1::verify(&secret, req.method.as_str(), &signed, signature) {
         return Err(ApiError::signature_does_not_match());
     }
-    check_nonce(state, access_key_id, nonce)?;
+    check_nonce(state, access_key_id, nonce).await?;
     Ok(caller)
 }
 
-fn verify_v3(state: &AppState, req: &RpcRequest, header: &str) -> Result<Caller, ApiError> {
+async fn verify_v3(state: &AppState, req: &RpcRequest, header: &str) -> Result<Caller, ApiError> {
     let auth = v3::parse_authorization(header).map_err(|e| ApiError::incomplete_signature(e.to_string()))?;
     let header_field = |name: &str| {
         req.header(name).ok_or_else(|| ApiError::incomplete_signature(format!("the {name} header is missing")))
@@ -102,7 +102,7 @@ fn verify_v3(state: &AppState, req: &RpcRequest, header: &str) -> Result<Caller,
     if !v3::verify(&secret, &v3::string_to_sign(&canonical), &auth.signature) {
         return Err(ApiError::signature_does_not_match());
     }
-    check_nonce(state, &auth.access_key_id, &nonce)?;
+    check_nonce(state, &auth.access_key_id, &nonce).await?;
     Ok(caller)
 }
 
@@ -142,11 +142,12 @@ fn check_time(state: &AppState, field: &str, value: &str) -> Result<(), ApiError
     Ok(())
 }
 
-fn check_nonce(state: &AppState, access_key_id: &str, nonce: &str) -> Result<(), ApiError> {
+async fn check_nonce(state: &AppState, access_key_id: &str, nonce: &str) -> Result<(), ApiError> {
     if nonce.len() > 128 {
         return Err(ApiError::incomplete_signature("SignatureNonce must be at most 128 characters"));
     }
-    if state.nonces().first_use(access_key_id, nonce) {
+    // A store failure rejects the request, because accepting it could accept a replay.
+    if state.nonces().first_use(access_key_id, nonce).await.map_err(crate::registry::store_failure)? {
         Ok(())
     } else {
         Err(ApiError::signature_nonce_used())

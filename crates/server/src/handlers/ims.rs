@@ -2,7 +2,10 @@
 //!
 //! Limits: at most 100 providers per account, 50 client IDs and 5
 //! fingerprints per provider. The IssuerUrl is stored exactly as given because
-//! the token's `iss` must equal it byte for byte.
+//! the token's `iss` must equal it byte for byte. CreateOIDCProvider without
+//! `Fingerprints` fetches the issuer's discovery document and JWKS and registers
+//! the SHA-1 fingerprint of the last certificate the `jwks_uri` host presents,
+//! the certificate that key fetches check.
 
 use akless_core::arn::oidc_provider_arn;
 use akless_core::error::ApiError;
@@ -132,7 +135,10 @@ pub async fn handle(state: &AppState, req: &RpcRequest, caller: &Caller) -> Hand
 
 async fn create(state: &AppState, req: &RpcRequest, name: &str, arn: String) -> HandlerResult {
     let issuer_url = validate::issuer_url(req.required("IssuerUrl")?)?;
-    let fingerprints = validate::fingerprints_csv(req.required("Fingerprints")?)?;
+    let fingerprints = match req.optional("Fingerprints") {
+        Some(text) => validate::fingerprints_csv(text)?,
+        None => vec![fetch_fingerprint(state, &issuer_url).await?],
+    };
     let client_ids = match req.optional("ClientIds") {
         Some(raw) => validate::client_ids_csv(raw)?,
         None => Vec::new(),
@@ -160,6 +166,31 @@ async fn create(state: &AppState, req: &RpcRequest, name: &str, arn: String) -> 
     state.registry().invalidate();
     tracing::info!(provider = %arn, issuer = %record.issuer_url, "created OIDC provider");
     provider_response(&record)
+}
+
+/// Reads the certificate chain that the issuer's `jwks_uri` host presents (chain, hostname and address
+/// checks apply, the fingerprint check does not) and returns the fingerprint of its last certificate.
+async fn fetch_fingerprint(state: &AppState, issuer_url: &str) -> Result<String, ApiError> {
+    let failed = |detail: String| {
+        ApiError::invalid_parameter(
+            "Fingerprints",
+            format!(
+                "it was not given, and reading the certificate chain of the issuer failed: {detail}. Pass Fingerprints, \
+                 or make the issuer reachable over HTTPS from akless"
+            ),
+        )
+    };
+    let chains = state.jwks().inspect_issuer(issuer_url).await.map_err(|error| {
+        tracing::info!(issuer = %issuer_url, %error, "fetching the issuer's certificate chain failed");
+        failed(error.to_string())
+    })?;
+    let fingerprint = chains
+        .jwks
+        .last_fingerprint()
+        .map(str::to_owned)
+        .ok_or_else(|| failed(String::from("the jwks_uri host presented no certificate")))?;
+    tracing::info!(issuer = %issuer_url, jwks_uri = %chains.jwks_uri, %fingerprint, "registered the fingerprint the issuer presents");
+    Ok(fingerprint)
 }
 
 async fn update(state: &AppState, req: &RpcRequest, name: &str) -> HandlerResult {
@@ -190,7 +221,7 @@ async fn modify(
     name: &str,
     change: impl FnOnce(&mut OidcProviderRecord) -> Result<(), ApiError>,
 ) -> HandlerResult {
-    let _guard = state.registry().write_lock().await;
+    let _guard = state.registry().write_lock().await?;
     let mut record = load(state, name).await?;
     change(&mut record)?;
     record.updated_ms = unix_millis(OffsetDateTime::now_utc());

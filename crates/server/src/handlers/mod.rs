@@ -2,6 +2,7 @@
 //! core, and return the response fields. Handlers hold no protocol logic.
 
 pub mod ims;
+pub mod issuer;
 pub mod ram_policy;
 pub mod ram_role;
 pub mod sts;
@@ -19,7 +20,12 @@ pub fn store_error(error: StoreError) -> ApiError {
         StoreError::Conflict { kind, name } => ApiError::entity_already_exists(kind.as_str(), format!("\"{name}\"")),
         StoreError::LimitExceeded { kind, limit } => ApiError::limit_exceeded(kind.as_str(), limit, &plural(kind.as_str())),
         StoreError::InUse { kind, name, users } => {
-            let user_kind = if kind.as_str() == "Role" { "Policy" } else { "Role" };
+            let user_kind = match kind.as_str() {
+                "Role" => "Policy",
+                // Resource servers and their permissions are used by the grants of these clients.
+                "ResourceServer" | "ResourceServer.Permission" => "Client",
+                _ => "Role",
+            };
             ApiError::delete_conflict(kind.as_str(), user_kind, &name, &users)
         }
         StoreError::InvalidMarker => {
@@ -34,6 +40,9 @@ fn plural(kind: &str) -> String {
         "OIDCProvider" => "OIDC providers in the account".to_owned(),
         "OIDCProvider.ClientId" => "client IDs of the OIDC provider".to_owned(),
         "OIDCProvider.Fingerprint" => "fingerprints of the OIDC provider".to_owned(),
+        "ResourceServer" => "resource servers in the account".to_owned(),
+        "Client" => "clients in the account".to_owned(),
+        "Client.Secret" => "active secrets of the client".to_owned(),
         other => format!("{other} entries"),
     }
 }

@@ -88,6 +88,9 @@ fn policy_name_param(req: &RpcRequest) -> Result<&str, ApiError> {
     validate::policy_name(name)?;
     match req.optional("PolicyType") {
         None | Some("Custom") => Ok(name),
+        Some("System") if req.action == "CreatePolicy" => {
+            Err(ApiError::invalid_parameter("PolicyType", "only Custom policies can be created; use PolicyType=Custom"))
+        }
         Some("System") => Err(ApiError::entity_not_exist("Policy", name)),
         Some(_) => Err(ApiError::invalid_parameter("PolicyType", "use Custom; akless has no system policies")),
     }

@@ -89,7 +89,7 @@ async fn update(state: &AppState, req: &RpcRequest, name: &str) -> HandlerResult
         validate::description("NewDescription", text, 1024)?;
     }
 
-    let _guard = state.registry().write_lock().await;
+    let _guard = state.registry().write_lock().await?;
     let mut record = load(state, name).await?;
     if let (Some(document), Some(trusted)) = (document, trusted) {
         record.trust_policy = document.to_owned();

@@ -30,7 +30,7 @@ pub const DEFAULT_DURATION_SECS: u32 = 3600;
 pub const MIN_DURATION_SECS: u32 = 900;
 /// Largest `MaxSessionDuration` a role can have, so the largest `DurationSeconds`.
 pub const MAX_DURATION_SECS: u32 = 43_200;
-/// Longest claim value copied into an audit record.
+/// Maximum length, in characters, of a claim value copied into an audit record.
 const MAX_AUDIT_CLAIM_CHARS: usize = 256;
 
 /// The facts of one exchange attempt that go into its audit record.
@@ -140,8 +140,6 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
 
     // 3-4. Token format and issuer.
     let jws = parse_compact(token).map_err(|e| e.to_api_error())?;
-    attempt.subject = jws.claims().sub.as_deref().map(truncate);
-    attempt.jti = jws.claims().jti.as_deref().map(truncate);
     check_issuer(&jws, &provider.issuer_url).map_err(|e| e.to_api_error())?;
 
     // 5. Keys over pinned TLS.
@@ -161,6 +159,9 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
     };
     let now = OffsetDateTime::now_utc();
     let verified = verify(&jws, key, &rules, now).map_err(|e| e.to_api_error())?;
+    // Claims reach the audit record only once the signature holds, so nobody can log under another subject.
+    attempt.subject = Some(truncate(verified.subject()));
+    attempt.jti = verified.jti().map(truncate);
 
     // 9. Trust policy.
     let decision = evaluate_oidc_trust(&role.trust, &provider.arn, &role.record.arn, &verified)

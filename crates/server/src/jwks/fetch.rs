@@ -81,7 +81,7 @@ impl Fetcher {
         let discovery_url = discovery_url(issuer_url)?;
         let client = self.client(verifier.clone(), &discovery_url)?;
         let discovery = self.get(&client, &verifier, &discovery_url).await?;
-        let jwks_uri = parse_discovery(&discovery)?;
+        let jwks_uri = parse_discovery(&discovery, issuer_url)?;
         let body = self.get(&client, &verifier, &jwks_uri).await?;
         Ok(FetchedJwks { jwks_uri, body })
     }
@@ -94,7 +94,7 @@ impl Fetcher {
         let client = self.client(verifier.clone(), &discovery_url)?;
         let discovery = self.get(&client, &verifier, &discovery_url).await?;
         let discovery_chain = chain_info(&discovery_url, &verifier.presented_chain())?;
-        let jwks_uri = parse_discovery(&discovery)?;
+        let jwks_uri = parse_discovery(&discovery, issuer_url)?;
 
         // A second client, so the JWKS request opens its own connection even on the same host.
         let verifier = self.verifier(Pinning::RecordOnly);
@@ -312,12 +312,23 @@ pub(crate) fn discovery_url(issuer_url: &str) -> Result<Url, FetchError> {
 }
 
 /// Extracts and checks `jwks_uri` from a discovery document.
-fn parse_discovery(body: &[u8]) -> Result<Url, FetchError> {
+/// Reads `jwks_uri` from a discovery document whose `issuer`, when present, must equal `issuer_url`
+/// (OpenID Connect Discovery 1.0, section 4.3), so one issuer cannot serve another's keys.
+fn parse_discovery(body: &[u8], issuer_url: &str) -> Result<Url, FetchError> {
     let document: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| FetchError::Discovery(format!("the body is not JSON: {e}")))?;
     let object = document
         .as_object()
         .ok_or_else(|| FetchError::Discovery("the body is not a JSON object".into()))?;
+    match object.get("issuer") {
+        None => {}
+        Some(serde_json::Value::String(issuer)) if issuer == issuer_url => {}
+        Some(_) => {
+            return Err(FetchError::Discovery(
+                "the issuer of the discovery document differs from the provider's IssuerUrl".into(),
+            ))
+        }
+    }
     let jwks_uri = match object.get("jwks_uri") {
         Some(serde_json::Value::String(uri)) => uri,
         Some(_) => return Err(FetchError::Discovery("jwks_uri is not a string".into())),
@@ -445,19 +456,25 @@ mod tests {
 
     #[test]
     fn parse_discovery_requires_https_jwks_uri() {
-        let ok = parse_discovery(br#"{"jwks_uri":"https://issuer.example/keys"}"#).expect("valid");
+        let ok = parse_discovery(br#"{"jwks_uri":"https://issuer.example/keys"}"#, "https://issuer.example").expect("valid");
         assert_eq!(ok.as_str(), "https://issuer.example/keys");
-        let http = parse_discovery(br#"{"jwks_uri":"http://issuer.example/keys"}"#).unwrap_err();
+        let http = parse_discovery(br#"{"jwks_uri":"http://issuer.example/keys"}"#, "https://issuer.example").unwrap_err();
         assert!(
             matches!(http, FetchError::Discovery(ref m) if m.contains("https")),
             "{http}"
         );
-        let missing = parse_discovery(br#"{"issuer":"https://issuer.example"}"#).unwrap_err();
+        let missing = parse_discovery(br#"{"issuer":"https://issuer.example"}"#, "https://issuer.example").unwrap_err();
         assert!(
             matches!(missing, FetchError::Discovery(ref m) if m.contains("no jwks_uri")),
             "{missing}"
         );
-        let not_object = parse_discovery(b"[1]").unwrap_err();
+        let other = parse_discovery(
+            br#"{"issuer":"https://other.example","jwks_uri":"https://issuer.example/keys"}"#,
+            "https://issuer.example",
+        )
+        .unwrap_err();
+        assert!(matches!(other, FetchError::Discovery(ref m) if m.contains("issuer")), "{other}");
+        let not_object = parse_discovery(b"[1]", "https://issuer.example").unwrap_err();
         assert!(
             matches!(not_object, FetchError::Discovery(_)),
             "{not_object}"

@@ -11,9 +11,9 @@ use tracing::Instrument;
 use akless_core::error::ApiError;
 
 use super::params::RpcRequest;
-use super::{response, IMS_VERSION, RAM_VERSION, STS_VERSION};
+use super::{response, IMS_VERSION, ISSUER_VERSION, RAM_VERSION, STS_VERSION};
 use crate::auth::{verify_signed_request, Caller};
-use crate::handlers::{ims, ram_policy, ram_role, sts};
+use crate::handlers::{ims, issuer, ram_policy, ram_role, sts};
 use crate::serve::ConnInfo;
 use crate::state::AppState;
 
@@ -42,6 +42,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
 }
 
 async fn run(state: &AppState, request: Request, request_id: &str) -> HandlerResult {
+    if request.method() != http::Method::GET && request.method() != http::Method::POST {
+        return Err(ApiError::new(
+            "UnsupportedHTTPMethod",
+            405,
+            format!("The HTTP method {} is not supported; send GET or POST.", request.method()),
+        ));
+    }
     let conn = request.extensions().get::<ConnInfo>().copied();
     let (mut parts, body) = request.into_parts();
     let limit = state.config().max_body_bytes;
@@ -71,13 +78,13 @@ async fn run(state: &AppState, request: Request, request_id: &str) -> HandlerRes
     if req.version == STS_VERSION && req.action == "AssumeRoleWithOIDC" {
         return sts::assume_role_with_oidc(state, &req).await;
     }
-    if ![STS_VERSION, IMS_VERSION, RAM_VERSION].contains(&req.version.as_str()) {
+    if ![STS_VERSION, IMS_VERSION, RAM_VERSION, ISSUER_VERSION].contains(&req.version.as_str()) {
         return Err(ApiError::invalid_version(&req.version));
     }
     if !is_signed_action(&req.version, &req.action) {
         return Err(ApiError::action_not_found(&req.action, &req.version));
     }
-    let caller = verify_signed_request(state, &req)?;
+    let caller = verify_signed_request(state, &req).await?;
     dispatch_signed(state, &req, &caller).await
 }
 
@@ -86,6 +93,7 @@ fn is_signed_action(version: &str, action: &str) -> bool {
         STS_VERSION => action == "GetCallerIdentity",
         IMS_VERSION => ims::ACTIONS.contains(&action),
         RAM_VERSION => ram_role::ACTIONS.contains(&action) || ram_policy::ACTIONS.contains(&action),
+        ISSUER_VERSION => issuer::is_action(action),
         _ => false,
     }
 }
@@ -94,6 +102,7 @@ async fn dispatch_signed(state: &AppState, req: &RpcRequest, caller: &Caller) ->
     match req.version.as_str() {
         STS_VERSION => sts::get_caller_identity(state, caller).await,
         IMS_VERSION => ims::handle(state, req, caller).await,
+        ISSUER_VERSION => issuer::handle(state, req, caller).await,
         _ if ram_role::ACTIONS.contains(&req.action.as_str()) => ram_role::handle(state, req, caller).await,
         _ => ram_policy::handle(state, req, caller).await,
     }

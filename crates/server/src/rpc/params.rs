@@ -86,16 +86,8 @@ impl RpcRequest {
             }
         }
 
-        let action = params
-            .get("Action")
-            .cloned()
-            .or_else(|| header_str(&headers, "x-acs-action"))
-            .unwrap_or_default();
-        let version = params
-            .get("Version")
-            .cloned()
-            .or_else(|| header_str(&headers, "x-acs-version"))
-            .unwrap_or_default();
+        let action = resolve(&params, &headers, "Action", "x-acs-action")?;
+        let version = resolve(&params, &headers, "Version", "x-acs-version")?;
         if action.is_empty() {
             return Err(ApiError::missing_parameter("Action"));
         }
@@ -139,6 +131,10 @@ impl RpcRequest {
     pub fn optional_u32(&self, name: &str) -> Result<Option<u32>, ApiError> {
         match self.optional(name) {
             None => Ok(None),
+            Some(raw) if !raw.bytes().all(|b| b.is_ascii_digit()) => Err(ApiError::invalid_parameter(
+                name,
+                "the value must be a whole number without sign or spaces",
+            )),
             Some(raw) => raw.parse::<u32>().map(Some).map_err(|_| {
                 ApiError::invalid_parameter(name, "the value must be a whole number without sign or spaces")
             }),
@@ -148,6 +144,20 @@ impl RpcRequest {
     /// Returns a header value as text, if present and valid UTF-8.
     pub fn header(&self, name: &str) -> Option<String> {
         header_str(&self.headers, name)
+    }
+}
+
+/// Reads `Action` or `Version` from the parameters or its `x-acs-*` header; both must agree when both are sent.
+fn resolve(params: &BTreeMap<String, String>, headers: &HeaderMap, param: &str, header: &str) -> Result<String, ApiError> {
+    let from_params = params.get(param).filter(|v| !v.is_empty()).cloned();
+    let from_header = header_str(headers, header);
+    match (from_params, from_header) {
+        (Some(p), Some(h)) if p != h => Err(ApiError::invalid_parameter(
+            param,
+            format!("the {param} parameter and the {header} header differ; send one value"),
+        )),
+        (Some(value), _) | (None, Some(value)) => Ok(value),
+        (None, None) => Ok(String::new()),
     }
 }
 
@@ -211,6 +221,21 @@ mod tests {
         headers.insert(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
         let err = parse("Action=A&Version=V&RoleArn=1", headers, "RoleArn=2").unwrap_err();
         assert_eq!(err.code, "InvalidParameter.RoleArn");
+    }
+
+    #[test]
+    fn conflicting_action_rejected() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-acs-action", "GetCallerIdentity".parse().unwrap());
+        let err = parse("Action=ListOIDCProviders&Version=V", headers, "").unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.Action");
+    }
+
+    #[test]
+    fn signed_numbers_rejected() {
+        let req = parse("Action=A&Version=V&DurationSeconds=%2B3600&MaxItems=10", HeaderMap::new(), "").unwrap();
+        assert_eq!(req.optional_u32("DurationSeconds").unwrap_err().code, "InvalidParameter.DurationSeconds");
+        assert_eq!(req.optional_u32("MaxItems").unwrap(), Some(10));
     }
 
     #[test]

@@ -78,3 +78,26 @@ async fn session_policy_narrows_the_role() {
     assert_eq!(reply.status, 403, "{}", reply.body);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn recreated_role_does_not_empower_old_sessions() {
+    let server = TestServer::start().await;
+    let provider = server.create_provider("idp").await;
+    let role = server.create_role("tmp1", &provider, Value::Null).await;
+    let root = server.root();
+    let ops = session(&server, &role, &provider, None).await;
+    let reply = ops.call(RAM, "ListRoles", &[]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+
+    root.call_ok(RAM, "DeleteRole", &[("RoleName", "tmp1")]).await;
+    server.create_role("TMP1", &provider, Value::Null).await;
+    let doc = json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]}).to_string();
+    root.call_ok(RAM, "CreatePolicy", &[("PolicyName", "All"), ("PolicyDocument", &doc)]).await;
+    root.call_ok(RAM, "AttachPolicyToRole", &[("PolicyType", "Custom"), ("PolicyName", "All"), ("RoleName", "TMP1")]).await;
+
+    let reply = ops.call(RAM, "ListRoles", &[]).await;
+    assert_eq!((reply.status, reply.code()), (403, "NoPermission"), "old session gained the new role's policy: {}", reply.body);
+    let fresh = session(&server, &role, &provider, None).await;
+    fresh.call_ok(RAM, "ListRoles", &[]).await;
+    server.stop().await;
+}

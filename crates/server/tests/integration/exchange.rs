@@ -302,3 +302,47 @@ async fn attempts_are_audited_without_tokens() {
     assert!(!dump.contains(&token[..40]), "audit records must not contain the token");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn provider_name_case_does_not_inherit_trust() {
+    // A second issuer, trusted too, stands behind a provider whose name differs only in case.
+    let other = crate::testkit::issuer::TestIssuer::start().await;
+    let other_root = other.pki().root_pem().to_owned();
+    let server = TestServer::start_with(move |config| {
+        let path = config.trust_ca_file.clone().expect("issuer root file");
+        let mut bundle = std::fs::read_to_string(&path).expect("read issuer root");
+        bundle.push_str(&other_root);
+        std::fs::write(&path, bundle).expect("write root bundle");
+    })
+    .await;
+    let trusted = server.create_provider("CorpIdP").await;
+    let lookalike = server
+        .root()
+        .call_ok(
+            "2019-08-15",
+            "CreateOIDCProvider",
+            &[
+                ("OIDCProviderName", "corpidp"),
+                ("IssuerUrl", &other.url()),
+                ("Fingerprints", &other.fingerprint()),
+                ("ClientIds", "client-1"),
+            ],
+        )
+        .await["OIDCProvider"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let role = server.create_role("victim", &trusted, Value::Null).await;
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({"iss": other.url(), "sub": "workload-a", "aud": "client-1", "iat": now, "exp": now + 600});
+    let token = other.sign_token("RS256", "rsa-1", &claims);
+    let reply = assume(&server, &lookalike, &role, &token, &[]).await;
+    assert_rejected(&reply, 401, "AuthenticationFail.NoPermission");
+    assert!(reply.message().contains("trust") || reply.message().contains("rincipal"), "{}", reply.message());
+
+    let token = server.token(json!({}));
+    assert_eq!(assume(&server, &trusted, &role, &token, &[]).await.status, 200);
+    server.stop().await;
+    other.stop().await;
+}

@@ -4,6 +4,11 @@
 mod admin;
 mod authorization;
 mod exchange;
+mod issuer_admin;
+mod issuer_chain;
+mod issuer_introspect;
+mod issuer_token;
 mod jwks_fetch;
+mod multinode;
 mod signatures;
 mod testkit;

@@ -5,21 +5,29 @@
 
 mod account;
 mod audit;
+mod issuer;
+mod issuer_clients;
+mod issuer_grants;
+mod issuer_keys;
+mod issuer_resource_servers;
+mod nonces;
 mod policies;
 mod providers;
 mod roles;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Sqlite, Transaction};
 
+use crate::changes::{AdminWriteLock, ChangeFeed};
 use crate::error::{EntityKind, StoreError};
 use crate::model::{
     AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord,
 };
-use crate::Store;
+use crate::{schema, Store};
 
 /// Time a connection waits for the write lock before the call fails with a backend error.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,15 +37,19 @@ const MAX_CONNECTIONS: u32 = 4;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// A [`Store`] in one SQLite database file (WAL journal, foreign keys enforced).
+/// A [`Store`] in one SQLite database file (WAL journal, foreign keys enforced), used by one server
+/// process.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Admin write lock; a mutex suffices because only this process writes the file.
+    admin_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
     /// Opens the database at `path`, creating it with mode 0600 on unix if it is missing, and applies
-    /// pending migrations. An existing file keeps its permissions.
+    /// pending migrations. An existing file keeps its permissions. Fails with `SchemaTooNew` when a newer
+    /// akless build has migrated the database.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         create_private_file(path)?;
 
@@ -57,6 +69,8 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
+        let applied = applied_version(&pool).await?;
+        schema::reject_newer("SQLite", applied, &MIGRATOR)?;
         MIGRATOR.run(&pool).await.map_err(|e| {
             StoreError::Backend(format!(
                 "failed to migrate SQLite database {}: {e}",
@@ -64,25 +78,36 @@ impl SqliteStore {
             ))
         })?;
 
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            admin_writes: Arc::new(tokio::sync::Mutex::new(())),
+        };
         let version = store.schema_version().await?;
         tracing::info!(path = %path.display(), schema_version = version, "opened SQLite store");
         Ok(store)
-    }
-
-    /// Returns the version of the newest applied migration.
-    pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(version.unwrap_or(0))
     }
 
     /// Closes every pooled connection and waits until they are closed, which checkpoints the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Returns the newest applied migration version, or `None` for a database never migrated.
+async fn applied_version(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {
+    let table: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if table.is_none() {
+        return Ok(None);
+    }
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(pool)
+            .await?;
+    Ok(version)
 }
 
 /// Creates `path` with mode 0600 unless it exists, so the database never exists with wider permissions.
@@ -284,5 +309,36 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
         audit::list(&self.pool, filter).await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(applied_version(&self.pool).await?.unwrap_or(0))
+    }
+
+    fn shared_by_nodes(&self) -> bool {
+        false
+    }
+
+    async fn first_use_nonce(
+        &self,
+        key: &[u8],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        nonces::first_use(&self.pool, key, now_ms, expires_ms).await
+    }
+
+    async fn purge_expired_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
+        nonces::purge_expired(&self.pool, now_ms).await
+    }
+
+    /// Returns `None`: every write goes through this process, which drops its own caches.
+    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
+        Ok(None)
+    }
+
+    async fn lock_admin_writes(&self) -> Result<AdminWriteLock, StoreError> {
+        let guard = Arc::clone(&self.admin_writes).lock_owned().await;
+        Ok(AdminWriteLock::new(guard))
     }
 }

@@ -87,6 +87,21 @@ impl ApiClient {
 
     /// Sends an action with adjustments to the signing inputs.
     pub async fn call_tweaked(&self, version: &str, action: &str, params: &[(&str, &str)], tweaks: &Tweaks) -> Reply {
+        self.try_call_tweaked(version, action, params, tweaks).await.expect("request reaches the server")
+    }
+
+    /// Sends an action and returns the transport error, for tests that expect the server to go away.
+    pub async fn try_call(&self, version: &str, action: &str, params: &[(&str, &str)]) -> Result<Reply, reqwest::Error> {
+        self.try_call_tweaked(version, action, params, &Tweaks::default()).await
+    }
+
+    async fn try_call_tweaked(
+        &self,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        tweaks: &Tweaks,
+    ) -> Result<Reply, reqwest::Error> {
         let nonce = tweaks.nonce.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let now = iso8601(tweaks.time.unwrap_or_else(time::OffsetDateTime::now_utc));
         let method = if tweaks.method_get { "GET" } else { "POST" };
@@ -158,11 +173,11 @@ impl ApiClient {
                 request = request.header(k.as_str(), v.as_str());
             }
         }
-        let response = request.send().await.expect("request reaches the server");
+        let response = request.send().await?;
         let status = response.status().as_u16();
-        let text = response.text().await.expect("response body");
+        let text = response.text().await?;
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is not JSON: {text}"));
-        Reply { status, body }
+        Ok(Reply { status, body })
     }
 
     /// Posts a raw form body, as the Go and Java credential providers do.

@@ -5,4 +5,5 @@
 
 pub mod client;
 pub mod issuer;
+pub mod oauth;
 pub mod server;
