@@ -85,7 +85,8 @@ pub struct CreateArgs {
     pub issuer_url: String,
 
     /// SHA-1 fingerprints of the last certificate the issuer's HTTPS server presents in its chain (40 hex digits, colons allowed), comma-separated; at most 5. `akless fingerprint ISSUER_URL` prints it.
-    #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
+    /// Default: the server connects to the issuer's jwks_uri host and registers the fingerprint it reads.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub fingerprints: Vec<String>,
 
     /// Accepted audiences (`aud` values), comma-separated; at most 50. Default: none.
@@ -151,7 +152,10 @@ pub fn build_call(command: &OidcProviderCommand) -> anyhow::Result<Option<RpcCal
     let request = match command {
         OidcProviderCommand::Create(args) => call("CreateOIDCProvider", &args.name)
             .param("IssuerUrl", &args.issuer_url)
-            .param("Fingerprints", args.fingerprints.join(","))
+            .optional_param(
+                "Fingerprints",
+                (!args.fingerprints.is_empty()).then(|| args.fingerprints.join(",")),
+            )
             .optional_param(
                 "ClientIds",
                 (!args.client_ids.is_empty()).then(|| args.client_ids.join(",")),
@@ -292,16 +296,11 @@ mod tests {
     }
 
     #[test]
-    fn create_requires_fingerprints() {
-        let result = Cli::try_parse_from([
-            "akless",
-            "create",
-            "--name",
-            "gh",
-            "--issuer-url",
-            "https://x",
-        ]);
-        assert!(result.is_err());
+    fn create_without_fingerprints_lets_server_read_them() {
+        let args = parse(&["create", "--name", "gh", "--issuer-url", "https://x"]);
+        let call = build_call(&args.command).unwrap().unwrap();
+        assert!(call.params.iter().all(|(name, _)| name != "Fingerprints"), "{:?}", call.params);
+        assert!(call.params.iter().any(|(name, value)| name == "IssuerUrl" && value == "https://x"));
     }
 
     #[test]
