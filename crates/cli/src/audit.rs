@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use akless_core::timefmt::{from_unix_millis, iso8601, unix_millis};
 use akless_server::bootstrap::DATABASE_FILE;
-use akless_store::{AuditFilter, AuditRecord, SqliteStore, Store, MAX_AUDIT_LIMIT};
+use akless_store::{AuditFilter, AuditRecord, PostgresStore, SqliteStore, Store, MAX_AUDIT_LIMIT};
 use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Value};
@@ -42,6 +42,10 @@ pub struct AuditArgs {
         default_value = "./akless-data"
     )]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL URL of a multi-node deployment (postgres://user@host/db); read from there instead of the data directory.
+    #[arg(long, value_name = "URL", env = "AKLESS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Only records for this role ARN (exact match, e.g. acs:ram::<account>:role/ci).
     #[arg(long, value_name = "ARN")]
@@ -167,17 +171,28 @@ pub fn render_records(format: OutputFormat, records: &[AuditRecord]) -> String {
 
 /// Opens the database of `args.data_dir` and returns the records that match the filters, newest first.
 pub async fn query(args: &AuditArgs, now: OffsetDateTime) -> anyhow::Result<Vec<AuditRecord>> {
-    let path = args.data_dir.join(DATABASE_FILE);
-    // Opening a missing file would create an empty database, so check first.
-    if !path.is_file() {
-        bail!(
-            "no akless database at {}; pass the server's --data-dir (or set AKLESS_DATA_DIR)",
-            path.display()
-        );
-    }
-    let store = SqliteStore::open(&path)
-        .await
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let store: Box<dyn Store> = match &args.database_url {
+        Some(url) => Box::new(
+            PostgresStore::connect(url)
+                .await
+                .context("cannot connect to the PostgreSQL database of --database-url")?,
+        ),
+        None => {
+            let path = args.data_dir.join(DATABASE_FILE);
+            // Opening a missing file would create an empty database, so check first.
+            if !path.is_file() {
+                bail!(
+                    "no akless database at {}; pass the server's --data-dir (or set AKLESS_DATA_DIR), or --database-url",
+                    path.display()
+                );
+            }
+            Box::new(
+                SqliteStore::open(&path)
+                    .await
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            )
+        }
+    };
 
     let filter = AuditFilter {
         role_arn: args.role.clone(),
@@ -191,7 +206,7 @@ pub async fn query(args: &AuditArgs, now: OffsetDateTime) -> anyhow::Result<Vec<
         .list_audit(&filter)
         .await
         .context("cannot read the audit records");
-    store.close().await;
+    drop(store);
     records
 }
 
@@ -311,6 +326,7 @@ mod tests {
     fn args(data_dir: PathBuf) -> AuditArgs {
         AuditArgs {
             data_dir,
+            database_url: None,
             role: None,
             provider: None,
             outcome: None,
