@@ -37,6 +37,10 @@ pub struct ServeArgs {
     #[arg(long, env = "AKLESS_CACHE_TTL_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub cache_ttl_secs: u64,
 
+    /// Days to keep audit records; an hourly task deletes older ones. 0 keeps them forever.
+    #[arg(long, env = "AKLESS_AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    pub audit_retention_days: u64,
+
     /// Base URL clients use to reach this server, for example https://idp.example.com. The token issuer
     /// URL is this plus /api/v2/iauths_system/oauth2. Default: https:// (or http:// with --http) and the
     /// bound listen address, with 0.0.0.0 or :: replaced by loopback. At most 227 characters, no query.
@@ -83,6 +87,8 @@ impl ServeArgs {
         config.database_url = self.database_url.clone();
         config.master_key_file = self.master_key_file.clone();
         config.cache_ttl = Duration::from_secs(self.cache_ttl_secs);
+        config.audit_retention =
+            (self.audit_retention_days > 0).then(|| Duration::from_secs(self.audit_retention_days * 24 * 3600));
         config.public_url = self.public_url.clone();
         config.tls = match (&self.tls_cert, &self.tls_key, self.http) {
             (_, _, true) => TlsMode::PlainHttp,

@@ -60,6 +60,27 @@ pub fn start(store: Arc<dyn Store>) -> (AuditSink, JoinHandle<()>) {
     (AuditSink { tx, dropped: Arc::new(AtomicU64::new(0)) }, task)
 }
 
+/// Time between two deletions of audit records past the retention period.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Starts a task that deletes audit records older than `retention` every hour, or returns `None`
+/// when records are kept forever.
+pub fn start_retention(store: Arc<dyn Store>, retention: Option<Duration>) -> Option<JoinHandle<()>> {
+    let retention = retention?;
+    Some(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+        loop {
+            ticks.tick().await;
+            let now = time::OffsetDateTime::now_utc() - retention;
+            let before_ms = akless_core::timefmt::unix_millis(now);
+            match store.prune_audit(before_ms).await {
+                Ok(deleted) => tracing::info!(deleted, "deleted audit records past the retention period"),
+                Err(error) => tracing::warn!(%error, "deleting old audit records failed; retrying in an hour"),
+            }
+        }
+    }))
+}
+
 async fn write_batch(store: &dyn Store, batch: &[AuditRecord]) {
     for attempt in 1..=3u32 {
         match store.insert_audit(batch).await {

@@ -75,6 +75,8 @@ pub struct ServerConfig {
     /// How long cached providers and roles stay valid. On PostgreSQL this bounds how stale a node's cache
     /// can get when a change notification from another node is lost.
     pub cache_ttl: Duration,
+    /// How long audit records are kept before an hourly task deletes them; `None` keeps them forever.
+    pub audit_retention: Option<Duration>,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
     /// Base URL clients use to reach this server, which makes the token issuer URL
@@ -106,6 +108,7 @@ impl ServerConfig {
             database_url: None,
             master_key_file: None,
             cache_ttl: Duration::from_secs(5),
+            audit_retention: Some(Duration::from_secs(90 * 24 * 3600)),
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
             tls: TlsMode::LocalCa,

@@ -1,9 +1,10 @@
 //! Replay protection for signed requests: each (AccessKeyId, SignatureNonce)
 //! pair is accepted once within the timestamp window.
 //!
-//! Every node remembers the nonces it saw in memory. With a store that several
-//! nodes share, a nonce new to this node is also recorded in the store, whose
-//! primary key lets exactly one node accept it.
+//! Every node remembers the nonces it saw in memory, and a nonce new to this
+//! node is also recorded in the store, whose primary key lets exactly one node
+//! accept it. Recording in the store also keeps a restart from reopening the
+//! window for a captured request.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -33,17 +34,15 @@ impl NonceCache {
         Self { seen: Cache::builder().max_capacity(MAX_NONCES).time_to_live(window).build(), window, shared: None }
     }
 
-    /// Like [`NonceCache::new`], and when `store` is shared by several nodes, also records nonces there.
+    /// Like [`NonceCache::new`], and also records nonces in `store`.
     pub fn for_store(window: Duration, store: &Arc<dyn Store>) -> Self {
         let mut cache = Self::new(window);
-        if store.shared_by_nodes() {
-            cache.shared = Some(Arc::clone(store));
-        }
+        cache.shared = Some(Arc::clone(store));
         cache
     }
 
-    /// Records the nonce and returns `true` when neither this node nor, with a shared store, any other
-    /// node saw it within the window. Fails only when the shared store fails.
+    /// Records the nonce and returns `true` when neither this node nor, through the store, any other node
+    /// or an earlier run saw it within the window. Fails only when the store fails.
     pub async fn first_use(&self, access_key_id: &str, nonce: &str) -> Result<bool, StoreError> {
         let key = format!("{access_key_id}\n{nonce}");
         if !self.seen.entry(key.clone()).or_insert(()).is_fresh() {
@@ -61,9 +60,6 @@ impl NonceCache {
 /// Starts a task that deletes expired nonce records from `store` every [`PURGE_INTERVAL`], or returns
 /// `None` for a store that only this node uses, whose server checks nonces in memory.
 pub fn start_purge(store: Arc<dyn Store>) -> Option<JoinHandle<()>> {
-    if !store.shared_by_nodes() {
-        return None;
-    }
     Some(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(PURGE_INTERVAL);
         loop {

@@ -134,6 +134,7 @@ impl Server {
         // Subscribe before serving, so no request can fill a cache that a missed change makes stale.
         let mut background = Vec::new();
         background.extend(changes::start(&state).await.map_err(ServerError::Changes)?);
+        background.extend(audit::start_retention(data.store.clone(), config.audit_retention));
         background.extend(nonce::start_purge(data.store));
         background.push(issuer.start_key_refresh());
 

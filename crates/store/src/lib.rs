@@ -146,6 +146,9 @@ pub trait Store: IssuerStore + Send + Sync + 'static {
     /// first), at most `filter.limit` clamped to 1..=[`MAX_AUDIT_LIMIT`].
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
 
+    /// Deletes audit records older than `before_ms` (Unix milliseconds) and returns how many went.
+    async fn prune_audit(&self, before_ms: i64) -> Result<u64, StoreError>;
+
     /// Returns the version of the newest migration applied to the database. Opening a store fails with
     /// [`StoreError::SchemaTooNew`] when this is newer than the migrations the build contains.
     async fn schema_version(&self) -> Result<i64, StoreError>;

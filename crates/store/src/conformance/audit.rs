@@ -201,3 +201,17 @@ pub async fn audit_invalid_outcome_rejects_batch(store: &dyn Store) {
         "no record of a rejected batch may be stored: {listed:?}"
     );
 }
+
+/// Pruning deletes exactly the records older than the cut-off and keeps the rest.
+pub async fn audit_prune_deletes_older_records(store: &dyn Store) {
+    let records: Vec<crate::model::AuditRecord> = (1..=5).map(|i| audit_record(i * 1000, &format!("R{i}"))).collect();
+    store.insert_audit(&records).await.expect("insert");
+
+    let deleted = store.prune_audit(3000).await.expect("prune");
+    assert_eq!(deleted, 2, "records at 1000 and 2000 are older than 3000");
+
+    let left = store.list_audit(&AuditFilter::default()).await.expect("list");
+    let ids: Vec<&str> = left.iter().map(|r| r.request_id.as_str()).collect();
+    assert_eq!(ids, vec!["R5", "R4", "R3"]);
+    assert_eq!(store.prune_audit(3000).await.expect("prune again"), 0);
+}

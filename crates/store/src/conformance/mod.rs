@@ -101,6 +101,7 @@ macro_rules! conformance_tests {
             audit_filters_select_records,
             audit_limit_clamped,
             audit_invalid_outcome_rejects_batch,
+            audit_prune_deletes_older_records,
             resource_server_create_and_get,
             resource_server_conflicts,
             resource_server_limit_exceeded,

@@ -335,6 +335,10 @@ impl Store for PostgresStore {
         audit::list(&self.pool, filter).await
     }
 
+    async fn prune_audit(&self, before_ms: i64) -> Result<u64, StoreError> {
+        audit::prune(&self.pool, before_ms).await
+    }
+
     async fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(applied_version(&self.pool).await?.unwrap_or(0))
     }

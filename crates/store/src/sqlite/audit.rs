@@ -97,3 +97,9 @@ fn from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
         failed_check: row.try_get("failed_check")?,
     })
 }
+
+/// Deletes records with `time_ms` before `before_ms`.
+pub(crate) async fn prune(pool: &SqlitePool, before_ms: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM audit_events WHERE time_ms < ?").bind(before_ms).execute(pool).await?;
+    Ok(result.rows_affected())
+}
