@@ -125,3 +125,27 @@ async fn sessions_from_another_master_key_are_rejected() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test]
+async fn nonce_stays_used_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut config = akless_server::ServerConfig::new(dir.path().join("data"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        akless_server::Server::start(config)
+    };
+    let tweaks = Tweaks { nonce: Some("restart-nonce".into()), ..Default::default() };
+
+    let server = start().await.unwrap();
+    let (id, secret) = server.root_credentials().unwrap();
+    let ca = server.ca_file().cloned().unwrap();
+    let first = ApiClient::new(&server.url(), &ca, Some(Credentials { id: id.clone(), secret: secret.clone(), token: None }), Signing::V3);
+    assert_eq!(first.call_tweaked(STS, "GetCallerIdentity", &[], &tweaks).await.status, 200);
+    server.shutdown().await;
+
+    let server = start().await.unwrap();
+    let again = ApiClient::new(&server.url(), &ca, Some(Credentials { id, secret, token: None }), Signing::V3);
+    let reply = again.call_tweaked(STS, "GetCallerIdentity", &[], &tweaks).await;
+    assert_eq!((reply.status, reply.code()), (400, "SignatureNonceUsed"), "{}", reply.body);
+    server.shutdown().await;
+}
