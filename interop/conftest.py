@@ -11,6 +11,7 @@ import pytest
 
 from harness import sdk
 from harness.issuer import DEFAULT_AUDIENCE, TestIssuer
+from harness.m2m import IssuerApi, M2mSetup, create_m2m_setup
 from harness.pki import IssuerPki, make_issuer_pki
 from harness.server import REPO_ROOT, AklessServer, find_binary, start_server
 
@@ -74,6 +75,17 @@ def account_id(root_sts) -> str:
     account = root_sts.get_caller_identity().body.account_id
     assert account, "GetCallerIdentity with the root AccessKey returned no AccountId"
     return account
+
+
+@pytest.fixture(scope="session")
+def issuer_api(akless: AklessServer) -> IssuerApi:
+    return IssuerApi(sdk.root_config(akless))
+
+
+@pytest.fixture(scope="session")
+def m2m_setup(akless: AklessServer, issuer_api: IssuerApi, root_ims, root_ram) -> M2mSetup:
+    """akless's own token issuer set up once: resource server, clients, grants, OIDC provider and role."""
+    return create_m2m_setup(issuer_api, root_ims, root_ram, akless.ca_file)
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ pub fn load_client_secret(
 /// Options that name an issuer client and its secret; shared by `akless token` and `akless agent`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClientSecretArgs {
-    /// Client ID registered with the issuer. Required.
+    /// Client ID registered with the issuer; required for token requests.
     #[arg(long, env = ENV_CLIENT_ID, value_name = "ID")]
     pub client_id: Option<String>,
 

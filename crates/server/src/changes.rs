@@ -31,8 +31,11 @@ pub async fn start(state: &AppState) -> Result<Option<JoinHandle<()>>, StoreErro
 }
 
 /// Drops every cache filled from the store: providers and roles, issuer clients, and the issuer's signing
-/// keys, which reload so that this node's JWKS publishes a key rotated through another node.
+/// keys, which reload so that this node's JWKS publishes a key rotated through another node. Fetched JWKS
+/// go too, because a rotation on another node may publish a key that signs before this node's
+/// unknown-`kid` refresh cooldown has passed.
 pub fn invalidate_caches(state: &AppState) {
     state.registry().invalidate();
     state.issuer().invalidate();
+    state.jwks().invalidate_all();
 }

@@ -37,6 +37,10 @@ use token_file::{TokenEndpoint, TokenKeeper};
 const CREDENTIALS_HEADING: &str = "Credentials endpoint (ALIBABA_CLOUD_CREDENTIALS_URI)";
 /// Heading of the options that configure the token issuer.
 const ISSUER_HEADING: &str = "Token issuer";
+/// Heading of the token file option.
+const TOKEN_FILE_HEADING: &str = "Token file (ALIBABA_CLOUD_OIDC_TOKEN_FILE)";
+/// Heading of the options that apply to every request.
+const CONNECTION_HEADING: &str = "Connection and retries";
 
 /// Keep an M2M token fresh in a file and/or serve temporary credentials on a loopback URL.
 #[derive(Args, Debug)]
@@ -56,7 +60,7 @@ pub struct AgentArgs {
 
     /// File to keep the access token in (replaced atomically, mode 0600, no trailing newline). Without
     /// --issuer, the agent reads the token to exchange from this file instead, as the SDKs do.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = TOKEN_FILE_HEADING)]
     pub token_file: Option<PathBuf>,
 
     /// Loopback address and port for the credentials endpoint, e.g. 127.0.0.1:0 for a free port.
@@ -76,15 +80,15 @@ pub struct AgentArgs {
 
     /// PEM file of extra CA certificates trusted for the issuer and the STS endpoint; the system roots
     /// stay trusted. Default: ./akless-data/tls/ca.pem when that file exists.
-    #[arg(long, env = "AKLESS_CA_FILE", value_name = "PEM")]
+    #[arg(long, env = "AKLESS_CA_FILE", value_name = "PEM", help_heading = CONNECTION_HEADING)]
     pub ca_file: Option<PathBuf>,
 
     /// Time limit for connecting and for each request, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), help_heading = CONNECTION_HEADING)]
     pub timeout: u64,
 
     /// Maximum wait between two retries after failures, in seconds; the first retry comes after about 1 s.
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), help_heading = CONNECTION_HEADING)]
     pub max_retry_delay: u64,
 }
 

@@ -28,11 +28,11 @@ pub enum CredentialsFormat {
 /// Parameters of AssumeRoleWithOIDC; the environment variables are those of the official credential SDKs.
 #[derive(Args, Debug, Clone)]
 pub struct RoleArgs {
-    /// ARN of the role to assume: acs:ram::<account>:role/<name>. Required.
+    /// ARN of the role to assume: acs:ram::<account>:role/<name>; required for the exchange.
     #[arg(long, env = "ALIBABA_CLOUD_ROLE_ARN", value_name = "ARN")]
     pub role_arn: Option<String>,
 
-    /// ARN of the OIDC provider that issued the token: acs:ram::<account>:oidc-provider/<name>. Required.
+    /// ARN of the OIDC provider that issued the token: acs:ram::<account>:oidc-provider/<name>; required for the exchange.
     #[arg(long, env = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", value_name = "ARN")]
     pub oidc_provider_arn: Option<String>,
 

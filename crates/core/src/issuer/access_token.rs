@@ -49,6 +49,9 @@ pub struct IssuedAccessToken {
     pub expires_at: i64,
     /// `exp - iat`, the `expires_in` of the response.
     pub expires_in: u32,
+    /// The granted scope in request form (`<audience>|<permission>`, space-separated), which RFC 6749
+    /// section 5.1 requires in the response when it differs from the requested one (as `.all` does).
+    pub scope: String,
 }
 
 impl std::fmt::Debug for IssuedAccessToken {
@@ -82,7 +85,8 @@ pub fn issue_access_token(
         "scope": request.permissions.join(" "),
     });
     let token = key.sign_compact(ACCESS_TOKEN_TYPE, &claims)?;
-    Ok(IssuedAccessToken { token, jti, issued_at, expires_at, expires_in: request.lifetime_secs })
+    let scope = request.permissions.iter().map(|p| format!("{}|{p}", request.audience)).collect::<Vec<_>>().join(" ");
+    Ok(IssuedAccessToken { token, jti, issued_at, expires_at, expires_in: request.lifetime_secs, scope })
 }
 
 /// A token presented to introspection or revocation, parsed but not verified.
@@ -160,6 +164,7 @@ pub fn token_response(issued: &IssuedAccessToken) -> Value {
         "access_token": issued.token,
         "expires_in": issued.expires_in,
         "expires_at": issued.expires_at,
+        "scope": issued.scope,
     })
 }
 
@@ -190,6 +195,7 @@ mod tests {
         let issued = issue_access_token(&key, &request(now, &permissions)).unwrap();
         assert_eq!(issued.expires_at, 1_800_000_600);
         assert_eq!(issued.expires_in, 600);
+        assert_eq!(issued.scope, "api:billing|read api:billing|write");
 
         let jws = parse_compact(&issued.token).unwrap();
         let claims = jws.claims();
@@ -233,10 +239,18 @@ mod tests {
     #[test]
     fn token_response_fields() {
         let issued =
-            IssuedAccessToken { token: "t".into(), jti: "j".into(), issued_at: 10, expires_at: 3610, expires_in: 3600 };
+            IssuedAccessToken {
+                token: "t".into(),
+                jti: "j".into(),
+                issued_at: 10,
+                expires_at: 3610,
+                expires_in: 3600,
+                scope: "orders|read orders|write".into(),
+            };
         assert_eq!(
             token_response(&issued),
-            json!({"token_type": "Bearer", "access_token": "t", "expires_in": 3600, "expires_at": 3610})
+            json!({"token_type": "Bearer", "access_token": "t", "expires_in": 3600, "expires_at": 3610,
+                   "scope": "orders|read orders|write"})
         );
     }
 }

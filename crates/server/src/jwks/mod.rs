@@ -183,6 +183,14 @@ impl JwksCache {
         self.inner.fetcher.inspect(issuer_url).await
     }
 
+    /// Drops every cached key set, so the next exchange for each issuer fetches its JWKS again.
+    ///
+    /// Called when this server rotates its own issuer's signing key: the new key is published at once but
+    /// may sign before the unknown-`kid` refresh cooldown has passed.
+    pub fn invalidate_all(&self) {
+        self.inner.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+    }
+
     fn entry(&self, key: &CacheKey) -> Arc<Entry> {
         let mut entries = self
             .inner

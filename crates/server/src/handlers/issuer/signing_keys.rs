@@ -67,6 +67,7 @@ async fn rotate(state: &AppState, req: &RpcRequest) -> HandlerResult {
         }
     })?;
     state.issuer().invalidate();
+    state.jwks().invalidate_all();
     single("SigningKey", key_json(&record, now))
 }
 
