@@ -16,6 +16,8 @@ use tokio::task::JoinHandle;
 const QUEUE_CAPACITY: usize = 16_384;
 /// Records written per transaction, at most.
 const BATCH_SIZE: usize = 512;
+/// Time a partial batch waits for more records before it is written.
+const LINGER: Duration = Duration::from_millis(5);
 
 /// Sending side of the audit queue.
 #[derive(Clone)]
@@ -52,6 +54,17 @@ pub fn start(store: Arc<dyn Store>) -> (AuditSink, JoinHandle<()>) {
     let task = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH_SIZE);
         while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+            // Under load, records arrive one by one and would each wake the writer and commit a
+            // transaction of their own; a short wait lets them gather into one batch.
+            if batch.len() < BATCH_SIZE {
+                tokio::time::sleep(LINGER).await;
+                while batch.len() < BATCH_SIZE {
+                    match rx.try_recv() {
+                        Ok(record) => batch.push(record),
+                        Err(_) => break,
+                    }
+                }
+            }
             write_batch(store.as_ref(), &batch).await;
             batch.clear();
         }

@@ -1,8 +1,9 @@
 //! Public signing keys from an issuer's JWKS (RFC 7517), and signature checks with them.
 
-use aws_lc_rs::signature::{
-    self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents, UnparsedPublicKey, VerificationAlgorithm,
-};
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents, VerificationAlgorithm};
 use serde_json::{Map, Value};
 
 use super::codec::b64url_decode;
@@ -55,11 +56,54 @@ enum KeyMaterial {
 }
 
 /// One usable public signing key from a JWKS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Equality compares the key ID, the JWK `alg` and the key material; the parsed forms are a cache.
+#[derive(Debug, Clone)]
 pub struct PublicJwk {
     kid: Option<String>,
     alg: Option<Algorithm>,
     material: KeyMaterial,
+    parsed: Arc<ParsedKeys>,
+}
+
+impl PartialEq for PublicJwk {
+    fn eq(&self, other: &Self) -> bool {
+        self.kid == other.kid && self.alg == other.alg && self.material == other.material
+    }
+}
+
+impl Eq for PublicJwk {}
+
+/// Number of [`Algorithm`] variants, one parsed-key slot each.
+const ALGORITHM_SLOTS: usize = 9;
+
+/// The key in the form aws-lc-rs verifies with, per algorithm, parsed on first use and shared by clones.
+///
+/// Parsing costs a large share of a verification (for RSA it builds the key and its Montgomery
+/// context), so a cached JWKS keeps its parsed keys instead of parsing the components on every call.
+#[derive(Default)]
+struct ParsedKeys {
+    slots: [OnceLock<Option<ParsedPublicKey>>; ALGORITHM_SLOTS],
+}
+
+impl fmt::Debug for ParsedKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedKeys").finish_non_exhaustive()
+    }
+}
+
+fn slot(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::RS256 => 0,
+        Algorithm::RS384 => 1,
+        Algorithm::RS512 => 2,
+        Algorithm::PS256 => 3,
+        Algorithm::PS384 => 4,
+        Algorithm::PS512 => 5,
+        Algorithm::ES256 => 6,
+        Algorithm::ES384 => 7,
+        Algorithm::EdDSA => 8,
+    }
 }
 
 impl PublicJwk {
@@ -105,27 +149,32 @@ impl PublicJwk {
         if !self.fits(alg) {
             return false;
         }
-        match &self.material {
-            KeyMaterial::Rsa { n, e } => {
-                let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-                rsa_parameters(alg).is_some_and(|params| components.verify(params, message, signature).is_ok())
-            }
-            KeyMaterial::EcP256(point) => {
-                signature.len() == 64
-                    && UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                        .verify(message, signature)
-                        .is_ok()
-            }
-            KeyMaterial::EcP384(point) => {
-                signature.len() == 96
-                    && UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
-                        .verify(message, signature)
-                        .is_ok()
-            }
-            KeyMaterial::Ed25519(public) => {
-                UnparsedPublicKey::new(&signature::ED25519, public).verify(message, signature).is_ok()
-            }
+        let expected_len = match alg {
+            Algorithm::ES256 => Some(64),
+            Algorithm::ES384 => Some(96),
+            _ => None,
+        };
+        if expected_len.is_some_and(|len| signature.len() != len) {
+            return false;
         }
+        self.parsed_key(alg).is_some_and(|key| key.verify_sig(message, signature).is_ok())
+    }
+
+    /// Returns the key parsed for `alg`, parsing it on the first call; `None` when it does not parse.
+    fn parsed_key(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+        self.parsed.slots[slot(alg)].get_or_init(|| parse_for(&self.material, alg)).as_ref()
+    }
+}
+
+/// Parses `material` for `alg`, which [`PublicJwk::fits`] has matched to the key type.
+fn parse_for(material: &KeyMaterial, alg: Algorithm) -> Option<ParsedPublicKey> {
+    match material {
+        KeyMaterial::Rsa { n, e } => RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
+            .to_parsed_public_key(rsa_parameters(alg)?)
+            .ok(),
+        KeyMaterial::EcP256(point) => ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).ok(),
+        KeyMaterial::EcP384(point) => ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point).ok(),
+        KeyMaterial::Ed25519(public) => ParsedPublicKey::new(&signature::ED25519, public).ok(),
     }
 }
 
@@ -187,14 +236,20 @@ fn parse_key(jwk: &Map<String, Value>) -> Option<PublicJwk> {
         }
     }
 
-    let material = match string_member(jwk, "kty")? {
+    let (material, parsed_as, parsed_key) = match string_member(jwk, "kty")? {
         "RSA" => rsa_material(jwk)?,
         "EC" => ec_material(jwk)?,
         "OKP" => okp_material(jwk)?,
         _ => return None,
     };
-    Some(PublicJwk { kid, alg, material })
+    // The parse that validated the key fills its slot, so the common algorithm never parses again.
+    let parsed = ParsedKeys::default();
+    let _ = parsed.slots[slot(parsed_as)].set(Some(parsed_key));
+    Some(PublicJwk { kid, alg, material, parsed: Arc::new(parsed) })
 }
+
+/// Key material, the algorithm it was parsed for while being validated, and that parsed key.
+type Validated = (KeyMaterial, Algorithm, ParsedPublicKey);
 
 fn string_member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     jwk.get(name).and_then(Value::as_str)
@@ -210,7 +265,7 @@ fn strip_leading_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
-fn rsa_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
+fn rsa_material(jwk: &Map<String, Value>) -> Option<Validated> {
     // RFC 7518 forbids leading zeros, but some issuers add one; the value is the same integer.
     let n = strip_leading_zeros(bytes_member(jwk, "n")?);
     let e = strip_leading_zeros(bytes_member(jwk, "e")?);
@@ -220,16 +275,17 @@ fn rsa_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
         return None;
     }
     let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-    components.to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256).ok()?;
-    Some(KeyMaterial::Rsa { n, e })
+    let parsed = components.to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256).ok()?;
+    Some((KeyMaterial::Rsa { n, e }, Algorithm::RS256, parsed))
 }
 
-fn ec_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
-    let (size, algorithm): (usize, &'static dyn VerificationAlgorithm) = match string_member(jwk, "crv")? {
-        "P-256" => (32, &signature::ECDSA_P256_SHA256_FIXED),
-        "P-384" => (48, &signature::ECDSA_P384_SHA384_FIXED),
-        _ => return None,
-    };
+fn ec_material(jwk: &Map<String, Value>) -> Option<Validated> {
+    let (size, algorithm, alg): (usize, &'static dyn VerificationAlgorithm, Algorithm) =
+        match string_member(jwk, "crv")? {
+            "P-256" => (32, &signature::ECDSA_P256_SHA256_FIXED, Algorithm::ES256),
+            "P-384" => (48, &signature::ECDSA_P384_SHA384_FIXED, Algorithm::ES384),
+            _ => return None,
+        };
     let x = bytes_member(jwk, "x")?;
     let y = bytes_member(jwk, "y")?;
     // RFC 7518 section 6.2.1.2: coordinates are full-length octet strings.
@@ -241,11 +297,12 @@ fn ec_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
     // Rejects points that are not on the curve.
-    ParsedPublicKey::new(algorithm, &point).ok()?;
-    Some(if size == 32 { KeyMaterial::EcP256(point) } else { KeyMaterial::EcP384(point) })
+    let parsed = ParsedPublicKey::new(algorithm, &point).ok()?;
+    let material = if size == 32 { KeyMaterial::EcP256(point) } else { KeyMaterial::EcP384(point) };
+    Some((material, alg, parsed))
 }
 
-fn okp_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
+fn okp_material(jwk: &Map<String, Value>) -> Option<Validated> {
     if string_member(jwk, "crv")? != "Ed25519" {
         return None;
     }
@@ -253,8 +310,8 @@ fn okp_material(jwk: &Map<String, Value>) -> Option<KeyMaterial> {
     if x.len() != 32 {
         return None;
     }
-    ParsedPublicKey::new(&signature::ED25519, &x).ok()?;
-    Some(KeyMaterial::Ed25519(x))
+    let parsed = ParsedPublicKey::new(&signature::ED25519, &x).ok()?;
+    Some((KeyMaterial::Ed25519(x), Algorithm::EdDSA, parsed))
 }
 
 #[cfg(test)]

@@ -2,22 +2,24 @@
 
 use akless_core::issuer::{OAuthError, OAuthErrorCode};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{json, Value};
+
+use crate::rpc::response::json_body;
 
 /// The `WWW-Authenticate` challenge sent with `invalid_client`.
 const CHALLENGE: &str = "Basic realm=\"akless issuer\"";
 
 /// Renders a 200 JSON body that caches must not store, because it carries a token or token facts.
 pub fn no_store_json(request_id: &str, body: Value) -> Response {
-    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    let mut response = json_body(StatusCode::OK, &body);
     add_no_store(&mut response, request_id);
     response
 }
 
 /// Renders a 200 JSON body that may be cached, for discovery and JWKS.
 pub fn public_json(body: Value) -> Response {
-    (StatusCode::OK, axum::Json(body)).into_response()
+    json_body(StatusCode::OK, &body)
 }
 
 /// Renders `{"error","error_description","request_id"}` with the error's status. `invalid_client`
@@ -29,7 +31,7 @@ pub fn error(request_id: &str, error: &OAuthError) -> Response {
         "error_description": error.description,
         "request_id": request_id,
     });
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = json_body(status, &body);
     add_no_store(&mut response, request_id);
     if error.code == OAuthErrorCode::InvalidClient {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));

@@ -12,7 +12,7 @@ mod verifier;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use akless_core::jose::{parse_jwks, PublicJwk};
@@ -82,6 +82,19 @@ struct EntryState {
 #[derive(Debug, Default)]
 struct Entry {
     state: tokio::sync::Mutex<EntryState>,
+    /// The last successfully fetched keys and when, readable without the async mutex, so concurrent
+    /// exchanges for one issuer with fresh keys do not queue behind each other.
+    fresh: RwLock<Option<(Arc<[PublicJwk]>, Instant)>>,
+}
+
+impl Entry {
+    /// Returns the keys when they are younger than `ttl` and, if `kid` is given, contain it.
+    fn fresh_keys(&self, kid: Option<&str>, ttl: Duration) -> Option<Arc<[PublicJwk]>> {
+        let fresh = self.fresh.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (keys, fetched_at) = fresh.as_ref()?;
+        let usable = fetched_at.elapsed() < ttl && kid.is_none_or(|kid| keys.iter().any(|jwk| jwk.kid() == Some(kid)));
+        usable.then(|| keys.clone())
+    }
 }
 
 #[derive(Debug)]
@@ -130,6 +143,10 @@ impl JwksCache {
             fingerprints: normalized_fingerprints(fingerprints),
         };
         let entry = self.entry(&key);
+        // Fresh keys that name the kid are what the locked path below returns too, without a fetch.
+        if let Some(keys) = entry.fresh_keys(kid, self.inner.config.cache_ttl) {
+            return Ok(keys);
+        }
         let mut state = entry.state.lock().await;
 
         let now = Instant::now();
@@ -161,6 +178,7 @@ impl JwksCache {
                 state.keys = Some(keys.clone());
                 state.fetched_at = Some(finished);
                 state.last_failure = None;
+                *entry.fresh.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((keys.clone(), finished));
                 Ok(keys)
             }
             Err(error) => {

@@ -1,12 +1,17 @@
 //! Rendering of OpenAPI response bodies: success objects and the Alibaba error body.
 
 use akless_core::error::ApiError;
-use axum::http::{HeaderValue, StatusCode};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 /// Host name reported in error bodies as `HostId`.
 pub const HOST_ID: &str = "akless";
+
+/// Initial capacity of a response body. An AssumeRoleWithOIDC response is about 1.6 KB, so it is
+/// written without regrowing and copying the buffer.
+const BODY_CAPACITY: usize = 2048;
 
 /// Renders a success body: `fields` plus `RequestId`.
 pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response {
@@ -27,8 +32,20 @@ pub fn error(request_id: &str, err: &ApiError) -> Response {
     json_response(status, request_id, body)
 }
 
+/// Renders `body` as `application/json` with `status`, serialized into a buffer sized for the common responses.
+pub fn json_body(status: StatusCode, body: &Value) -> Response {
+    let mut bytes = Vec::with_capacity(BODY_CAPACITY);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 fn json_response(status: StatusCode, request_id: &str, body: Value) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = json_body(status, &body);
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-acs-request-id", value);
     }

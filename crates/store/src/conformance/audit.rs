@@ -1,7 +1,7 @@
 //! Conformance cases for the audit trail.
 
 use crate::error::{EntityKind, StoreError};
-use crate::model::{AuditFilter, OUTCOME_FAILURE};
+use crate::model::{AuditFilter, AuditRecord, OUTCOME_FAILURE};
 use crate::Store;
 
 use super::{audit_record, provider_arn, ACCOUNT_ID};
@@ -152,6 +152,36 @@ pub async fn audit_filters_select_records(store: &dyn Store) {
     for (filter, expected) in cases {
         let listed = store.list_audit(&filter).await.expect("list");
         assert_eq!(request_ids(&listed), expected, "filter {filter:?}");
+    }
+}
+
+/// A batch larger than one INSERT statement keeps every record, every field in its column, and the batch order.
+pub async fn audit_large_batch_keeps_records_in_order(store: &dyn Store) {
+    let records: Vec<_> = (0..517)
+        .map(|i| {
+            let mut record = audit_record(5_000, &format!("batch-{i:03}"));
+            record.subject = (i % 2 == 0).then(|| format!("subject-{i}"));
+            if i % 3 == 0 {
+                record.outcome = OUTCOME_FAILURE.to_owned();
+                record.error_code = Some(format!("Code{i}"));
+                record.failed_check = Some("signature".to_owned());
+            }
+            record
+        })
+        .collect();
+    store.insert_audit(&records).await.expect("insert a large batch");
+
+    let listed = store
+        .list_audit(&AuditFilter {
+            limit: 1_000,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), records.len());
+    // Same time for all, so the newest-first order is the reverse of the batch order.
+    for (got, want) in listed.iter().zip(records.iter().rev()) {
+        assert_eq!(AuditRecord { id: 0, ..got.clone() }, *want);
     }
 }
 

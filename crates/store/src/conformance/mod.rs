@@ -98,6 +98,7 @@ macro_rules! conformance_tests {
             detach_not_attached_not_found,
             list_policies_for_missing_role,
             audit_insert_and_list_newest_first,
+            audit_large_batch_keeps_records_in_order,
             audit_filters_select_records,
             audit_limit_clamped,
             audit_invalid_outcome_rejects_batch,

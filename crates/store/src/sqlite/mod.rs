@@ -61,6 +61,9 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // An in-process SQLite connection cannot drop like a network one, so the liveness ping
+            // before every checkout would only add a round trip to the connection's worker thread.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| {

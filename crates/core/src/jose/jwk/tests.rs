@@ -41,6 +41,27 @@ fn vector_signatures_verify_as_expected() {
 }
 
 #[test]
+fn parsed_keys_stay_per_algorithm_across_calls_and_clones() {
+    let vectors = vectors();
+    let keys = parse_jwks(vectors["jwks"].to_string().as_bytes()).unwrap();
+    let rsa = keys.iter().find(|k| k.kid() == Some("rsa-1")).unwrap();
+    let token = |name: &str| {
+        let case = vectors["tokens"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        parse_compact(case["token"].as_str().unwrap()).unwrap()
+    };
+    let (pkcs1, pss) = (token("RS256"), token("PS256"));
+    let copy = rsa.clone();
+    assert_eq!(&copy, rsa);
+    for key in [rsa, &copy, rsa] {
+        assert!(key.verify(Algorithm::RS256, pkcs1.signing_input(), pkcs1.signature()));
+        assert!(!key.verify(Algorithm::PS256, pkcs1.signing_input(), pkcs1.signature()));
+        assert!(key.verify(Algorithm::PS256, pss.signing_input(), pss.signature()));
+        assert!(!key.verify(Algorithm::RS256, pss.signing_input(), pss.signature()));
+        assert!(!key.verify(Algorithm::RS256, b"other input", pkcs1.signature()));
+    }
+}
+
+#[test]
 fn fits_matches_key_type_and_curve() {
     let keys = parse_jwks(vectors()["jwks"].to_string().as_bytes()).unwrap();
     let fitting = |key: &PublicJwk| -> Vec<Algorithm> { Algorithm::ALL.into_iter().filter(|a| key.fits(*a)).collect() };
