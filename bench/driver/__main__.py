@@ -207,7 +207,7 @@ def main() -> int:
     started = time.monotonic()
     results = {
         "started_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": "bench/run " + " ".join(sys.argv[1:]),
+        "command": " ".join(["bench/run", *sys.argv[1:]]),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": environment.machine(),
         "versions": {**environment.versions(), **peers.versions()},

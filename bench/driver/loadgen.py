@@ -24,10 +24,12 @@ def wrk(url: str, script: str, script_args: list, conns: int, duration: float, s
             "-s", str(WRK_DIR / script), url, "--", *[str(a) for a in script_args]]
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = procs.cpu_seconds(server_pid)
+    switches_before = procs.context_switches(server_pid)
     started = time.monotonic()
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     wall = time.monotonic() - started
     cpu_after = procs.cpu_seconds(server_pid)
+    switches = procs.context_switches(server_pid) - switches_before
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next((l for l in done.stdout.splitlines() if l.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
@@ -59,6 +61,8 @@ def wrk(url: str, script: str, script_args: list, conns: int, duration: float, s
         "server_cpu_cores": round(server_cores, 3),
         "server_cpu_us_per_req": round(server_cores * 1e6 / rps, 1) if rps else None,
         "loadgen_cpu_cores": round(loadgen_cores, 3),
+        # Threads that ended during the run take their counts with them, so a negative total means unknown.
+        "server_context_switches_per_req": round(switches / requests, 3) if requests and switches >= 0 else None,
         "rss_kb": memory["rss_kb"],
         "hwm_kb": memory["hwm_kb"],
     }
@@ -80,6 +84,6 @@ def series(label: str, url: str, script: str, script_args: list, concurrencies: 
 
 
 def peak(points: list) -> dict:
-    """The point with the highest throughput among those without errors (or overall when all had errors)."""
+    """Returns the point with the highest throughput among those without errors, or among all when every point had errors."""
     clean = [p for p in points if p["error_total"] == 0] or points
     return max(clean, key=lambda p: p["rps"])

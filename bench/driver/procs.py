@@ -104,6 +104,25 @@ def cpu_seconds(pid: int) -> float:
     return total / CLK_TCK
 
 
+def context_switches(pid: int) -> int:
+    """Voluntary plus involuntary context switches of every thread of `pid` and its descendants."""
+    total = 0
+    for each in descendants(pid):
+        try:
+            tasks = os.listdir(f"/proc/{each}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                status = Path(f"/proc/{each}/task/{task}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                    total += int(line.split()[1])
+    return total
+
+
 def memory_kb(pid: int) -> dict:
     """VmRSS and VmHWM (peak resident set) of `pid` and its descendants, summed, in KiB."""
     out = {"rss_kb": 0, "hwm_kb": 0}

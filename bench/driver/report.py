@@ -1,7 +1,7 @@
 """Renders BENCHMARKS.md from the results of one run.
 
-Every figure comes from the run's results; the only hand-written parts are bench/analysis.md (what
-the profile showed and what changed, with before/after figures) which is copied in verbatim.
+Every figure comes from the run's results. The only hand-written part is bench/analysis.md (why
+goals are missed, what the profile showed and what changed), which is copied in verbatim.
 """
 
 from pathlib import Path
@@ -27,30 +27,87 @@ def _bound(results, op) -> float:
     return ops["per_core"] * results["bounds"]["cores"]
 
 
-def _point_rows(points, bound, hello_points):
+def _point_rows(points, bound, hello_points, crypto_us):
     hello_by_conns = {p["conns"]: p["rps"] for p in hello_points or []}
     rows = []
     for p in points:
         hello = hello_by_conns.get(p["conns"])
-        rows.append("| {conns} | {rps} | {p50} | {p99} | {mx} | {cpu} | {us} | {wrk} | {rss} | {rb} | {rh} |{err}".format(
+        server_us = p["server_cpu_us_per_req"]
+        rows.append("| {conns} | {rps} | {p50} | {p99} | {mx} | {cpu} | {us} | {cs} | {wrk} | {rss} | {rb} | {rh} | {share} |{err}".format(
             conns=p["conns"], rps=_f(p["rps"]), p50=_f(p["p50_ms"], 2), p99=_f(p["p99_ms"], 2),
-            mx=_f(p["max_ms"], 1), cpu=_f(p["server_cpu_cores"], 2), us=_f(p["server_cpu_us_per_req"], 1),
+            mx=_f(p["max_ms"], 1), cpu=_f(p["server_cpu_cores"], 2), us=_f(server_us, 1),
+            cs=_f(p.get("server_context_switches_per_req"), 2) if (p.get("server_context_switches_per_req") or 0) >= 0 else "n/a",
             wrk=_f(p["loadgen_cpu_cores"], 2), rss=_f(p["rss_kb"] / 1024, 0),
             rb=_f(p["rps"] / bound, 3) if bound else "",
             rh=_f(p["rps"] / hello, 3) if hello else "",
+            share=f"{100 * crypto_us / server_us:.0f} %" if crypto_us and server_us else "",
             err=f" {p['error_total']} errors" if p["error_total"] else ""))
     return rows
 
 
-HEADER = ("| conns | req/s | p50 ms | p99 ms | max ms | server CPU (cores) | server CPU µs/req | wrk CPU (cores) "
-          "| RSS MiB | ÷ crypto bound | ÷ hello |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+HEADER = ("| conns | req/s | p50 ms | p99 ms | max ms | server CPU (cores) | server CPU µs/req | context switches/req "
+          "| wrk CPU (cores) | RSS MiB | ÷ crypto bound | ÷ hello | crypto share of server CPU |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
-def _table(title, points, bound, hello_points, note=""):
+def _table(title, points, bound, hello_points, note="", crypto_us=None):
     lines = [f"#### {title}", ""]
     if note:
         lines += [note, ""]
-    lines += [HEADER, *_point_rows(points, bound, hello_points), ""]
+    lines += [HEADER, *_point_rows(points, bound, hello_points, crypto_us), ""]
+    return lines
+
+
+def _limits(results, us) -> list:
+    """Lists what limits each number, computed from this run's figures."""
+    t = results["transports"]
+    cores = results["bounds"]["cores"]
+    lines = ["## What limits each number", ""]
+    for transport in ["https", "http"]:
+        hello = loadgen.peak(t[transport]["hello"]["points"])
+        lines.append(
+            f"- Hello ({transport}): {_f(hello['rps'])}/s with the server at {_f(hello['server_cpu_cores'], 2)} cores and "
+            f"wrk at {_f(hello['loadgen_cpu_cores'], 2)}; wrk's single thread saturates one core first, so this bound is "
+            f"the load generator's as much as the stack's. The stack itself costs {_f(hello['server_cpu_us_per_req'], 1)} "
+            "µs of server CPU per request, kernel networking included.")
+        for key, op, label in [("exchange_RS256", "rs256_verify", "RS256 exchange"),
+                               ("exchange_ES256", "es256_verify", "ES256 exchange"),
+                               ("exchange_EdDSA", "eddsa_verify", "EdDSA exchange"),
+                               ("token", "es256_sign", "token endpoint")]:
+            p = loadgen.peak(t[transport][key]["points"])
+            server_us = p["server_cpu_us_per_req"]
+            rest = server_us - us[op] - hello["server_cpu_us_per_req"]
+            lines.append(
+                f"- {label} ({transport}): {_f(p['rps'])}/s at {p['conns']} connections, server "
+                f"{_f(p['server_cpu_cores'], 2)} cores + wrk {_f(p['loadgen_cpu_cores'], 2)} of {cores}. Each request "
+                f"costs {_f(server_us, 1)} µs of server CPU: {_f(us[op], 1)} µs of bare crypto "
+                f"({100 * us[op] / server_us:.0f} %), about {_f(hello['server_cpu_us_per_req'], 1)} µs of HTTP stack as "
+                f"in hello, and {_f(rest, 1)} µs for the rest (request parsing, JWS and JSON, sealing the session or "
+                "client authentication, the audit record and its SQLite write, the log line, and the scheduling "
+                f"of {_f(p.get('server_context_switches_per_req'), 2)} context switches per request).")
+    if "scale" in results:
+        for transport in ["https", "http"]:
+            one = loadgen.peak(results["scale"][transport]["one_role"]["points"])
+            spread = loadgen.peak(results["scale"][transport]["random_roles"]["points"])
+            lines.append(
+                f"- Scale, random roles ({transport}): {_f(spread['rps'])}/s against {_f(one['rps'])}/s for one role. "
+                f"A registry-cache miss costs about {_f(spread['server_cpu_us_per_req'] - one['server_cpu_us_per_req'], 0)} µs "
+                f"of server CPU and {_f(spread.get('server_context_switches_per_req'), 1)} context switches per request: "
+                "two store calls, each a transaction of several statements, every statement a round trip to the "
+                "SQLite connection's worker thread, then compiling the trust policy and the attached policy.")
+    if "peers" in results:
+        moto = loadgen.peak(results["peers"]["moto"]["points"])
+        lines.append(
+            f"- moto: {_f(moto['rps'])}/s at {_f(moto['server_cpu_cores'], 2)} cores: the Werkzeug development server "
+            "and Python's interpreter lock keep it on about one core.")
+        for peer in results["peers"]["oidc_provider"]:
+            p = loadgen.peak(peer["points"])
+            lines.append(
+                f"- oidc-provider, {peer['workers']} process{'es' if peer['workers'] > 1 else ''} ({peer['transport']}): "
+                f"{_f(p['rps'])}/s at {_f(p['server_cpu_cores'], 2)} cores, {_f(p['server_cpu_us_per_req'], 1)} µs of CPU "
+                f"per token against {_f(us['es256_sign'], 1)} µs for the bare signature.")
+    lines += ["", "Client and server share the machine's cores, so every figure above is lower than a server with "
+              "the cores to itself would reach; the ratios to the bounds are the conservative reading.", ""]
     return lines
 
 
@@ -65,6 +122,7 @@ def render(results: dict) -> str:
     es_verify_bound = _bound(results, "es256_verify")
     ed_bound = _bound(results, "eddsa_verify")
     sign_bound = _bound(results, "es256_sign")
+    us = {op: 1e6 / results["bounds"]["ops"][op]["per_core"] for op in results["bounds"]["ops"]}
 
     out += ["# akless benchmarks", "",
             "Generated by `bench/run` (do not edit by hand; `bench/analysis.md` holds the hand-written part). "
@@ -83,11 +141,11 @@ def render(results: dict) -> str:
     for alg, bound, op in [("ES256", es_verify_bound, "ES256 verify"), ("EdDSA", ed_bound, "Ed25519 verify")]:
         for transport in ["https", "http"]:
             s2 = loadgen.peak(t[transport][f"exchange_{alg}"]["points"])
-            out.append(f"| 2. {alg} exchange ≥ 0.5 × bare {op} ({_f(0.5 * bound)}/s), {transport} "
+            out.append(f"| 2. {alg} exchange ≥ 0.5 × {cores} cores × bare {op} ({_f(0.5 * bound)}/s), {transport} "
                        f"| {_f(s2['rps'])}/s = {_f(s2['rps'] / bound, 3)} × bound | {_yes(s2['rps'] >= 0.5 * bound)} |")
     for transport in ["https", "http"]:
         s3 = loadgen.peak(t[transport]["token"]["points"])
-        out.append(f"| 3. token endpoint ≥ 0.6 × bare ES256 signing ({_f(0.6 * sign_bound)}/s), {transport} "
+        out.append(f"| 3. token endpoint ≥ 0.6 × {cores} cores × bare ES256 signing ({_f(0.6 * sign_bound)}/s), {transport} "
                    f"| {_f(s3['rps'])}/s = {_f(s3['rps'] / sign_bound, 3)} × bound | {_yes(s3['rps'] >= 0.6 * sign_bound)} |")
     for transport in ["https", "http"]:
         cold = t[transport]["cold"]
@@ -127,8 +185,13 @@ def render(results: dict) -> str:
             f"- Load generator: {v['wrk']} (Debian package), one thread, keep-alive connections, Lua scripts in `bench/wrk/`.",
             f"- Peers: moto {v.get('moto')} (`moto[server]`, Werkzeug development server), "
             f"oidc-provider {v.get('oidc-provider')} on node {v.get('node')}; {v['valgrind']}; Python {v['python']}.",
-            f"- Command: `{results['command']}` (each point {results['config']['duration']} s after a 1 s warm-up, "
-            f"connections {results['config']['concurrency']}).", ""]
+            f"- Command: `{results['command']}`, which first builds akless in release mode (a few minutes on a cold "
+            "target folder, not counted in the run time above) and installs the peers. "
+            f"Each point lasts {results['config']['duration']} s after a 1 s warm-up, at "
+            f"{results['config']['concurrency']} connections. Server CPU is the utime + stime delta of the "
+            "server's processes from /proc over the point's wall time, peak RSS is VmHWM, context switches are the "
+            "voluntary and involuntary switches of the server's live threads, and wrk's CPU comes from the "
+            "kernel's accounting of the finished child.", ""]
 
     out += ["## Bounds (same run)", "",
             "Bare operations with aws-lc-rs, the library the server uses, on one thread and on all threads "
@@ -148,15 +211,17 @@ def render(results: dict) -> str:
         out += [f"## Over {transport.upper()}", ""]
         out += _table(f"Hello bound ({transport})", hello, None, None)
         out += _table(f"Scenario 1: AssumeRoleWithOIDC, RS256 token, warm JWKS cache ({transport})",
-                      tr["exchange_RS256"]["points"], rs_bound, hello)
+                      tr["exchange_RS256"]["points"], rs_bound, hello, crypto_us=us["rs256_verify"])
         half = tr["exchange_RS256"]["half_load"]
         out += [f"Half of peak: {half['conns']} connections paced to {_f(half['target_rps'])}/s offered gave "
                 f"{_f(half['rps'])}/s with p50 {_f(half['p50_ms'], 2)} ms, p99 {_f(half['p99_ms'], 2)} ms, "
                 f"max {_f(half['max_ms'], 1)} ms, server CPU {_f(half['server_cpu_cores'], 2)} cores.", ""]
-        out += _table(f"Scenario 2: ES256 token ({transport})", tr["exchange_ES256"]["points"], es_verify_bound, hello)
-        out += _table(f"Scenario 2: EdDSA (Ed25519) token ({transport})", tr["exchange_EdDSA"]["points"], ed_bound, hello)
+        out += _table(f"Scenario 2: ES256 token ({transport})", tr["exchange_ES256"]["points"], es_verify_bound, hello,
+                      crypto_us=us["es256_verify"])
+        out += _table(f"Scenario 2: EdDSA (Ed25519) token ({transport})", tr["exchange_EdDSA"]["points"], ed_bound, hello,
+                      crypto_us=us["eddsa_verify"])
         out += _table(f"Scenario 3: token endpoint, client_secret_basic, ES256 access tokens ({transport})",
-                      tr["token"]["points"], sign_bound, hello)
+                      tr["token"]["points"], sign_bound, hello, crypto_us=us["es256_sign"])
         cold = tr["cold"]
         out += [f"#### Scenario 4: cold issuer ({transport})", "",
                 f"{cold['concurrency']} exchanges sent at once (connections opened beforehand) for a provider whose keys "
@@ -178,9 +243,10 @@ def render(results: dict) -> str:
                 f"{_f(sc['database_bytes'] / 1e6)} MB. The registry cache keeps its default 5 s TTL.", ""]
         for transport in ["https", "http"]:
             hello = t[transport]["hello"]["points"]
-            out += _table(f"One role, one provider ({transport})", sc[transport]["one_role"]["points"], rs_bound, hello)
+            out += _table(f"One role, one provider ({transport})", sc[transport]["one_role"]["points"], rs_bound, hello,
+                          crypto_us=us["rs256_verify"])
             out += _table(f"A uniformly random role of {_f(seed['roles'])} per request ({transport})",
-                          sc[transport]["random_roles"]["points"], rs_bound, hello,
+                          sc[transport]["random_roles"]["points"], rs_bound, hello, crypto_us=us["rs256_verify"],
                           note="Role j trusts provider j mod 100; almost every request misses the registry cache "
                                "and loads the role, its trust policy and its attached policy from SQLite.")
             mem = sc[transport]["server_memory_kb"]
@@ -200,7 +266,9 @@ def render(results: dict) -> str:
         for peer in p["oidc_provider"]:
             out += _table(f"oidc-provider client_credentials, {peer['workers']} process"
                           f"{'es' if peer['workers'] > 1 else ''} ({peer['transport']})", peer["points"], sign_bound,
-                          t[peer["transport"]]["hello"]["points"])
+                          t[peer["transport"]]["hello"]["points"], crypto_us=us["es256_sign"])
+
+    out += _limits(results, us)
 
     if "profile" in results:
         pr = results["profile"]

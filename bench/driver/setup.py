@@ -1,4 +1,4 @@
-"""What the scenarios need: the test issuer, akless servers, their configuration through the `akless`
+"""Fixtures of the scenarios: the test issuer, akless servers, their configuration through the `akless`
 CLI, and the request bodies with freshly minted tokens."""
 
 import base64

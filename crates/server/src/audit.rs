@@ -54,8 +54,8 @@ pub fn start(store: Arc<dyn Store>) -> (AuditSink, JoinHandle<()>) {
     let task = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH_SIZE);
         while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
-            // Under load, records arrive one by one and would each wake the writer and commit a
-            // transaction of their own; a short wait lets them gather into one batch.
+            // Under load, records arrive one at a time, so each would wake the writer and commit a
+            // transaction of its own. A short wait lets them gather into one batch.
             if batch.len() < BATCH_SIZE {
                 tokio::time::sleep(LINGER).await;
                 while batch.len() < BATCH_SIZE {

@@ -103,6 +103,8 @@ impl Registry {
         let Some(record) = self.store.get_role(name).await.map_err(store_failure)? else {
             return Ok(None);
         };
+        // TODO: one store call returning the role with its attached policies would halve the round trips
+        // of a cache miss, which dominate the exchange when roles are spread over a large store.
         let attached = self.store.list_policies_for_role(name).await.map_err(store_failure)?;
         let trust = compile_stored(&record.trust_policy, PolicyKind::Trust, &record.name)?;
         let mut policies = Vec::with_capacity(attached.len());

@@ -43,8 +43,8 @@ impl fmt::Display for ObjectError {
 /// RFC 7515 section 4 requires rejecting duplicates; accepting them would let two
 /// parsers disagree on which `alg` or `aud` a token carries.
 pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ObjectError> {
-    // One pass with a visitor that sees every member, because `Value` keeps only the last duplicate.
-    // It fails for invalid JSON, non-objects and duplicates alike; the rare failure is classified below.
+    // One pass with a visitor that receives every member, because `Value` keeps only the last duplicate.
+    // The pass fails for invalid JSON, non-objects and duplicates alike, so a failure is classified below.
     if let Ok(unique) = serde_json::from_slice::<UniqueObject>(bytes) {
         return Ok(unique.0);
     }

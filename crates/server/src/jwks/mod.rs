@@ -90,9 +90,13 @@ struct Entry {
 impl Entry {
     /// Returns the keys when they are younger than `ttl` and, if `kid` is given, contain it.
     fn fresh_keys(&self, kid: Option<&str>, ttl: Duration) -> Option<Arc<[PublicJwk]>> {
-        let fresh = self.fresh.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let fresh = self
+            .fresh
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let (keys, fetched_at) = fresh.as_ref()?;
-        let usable = fetched_at.elapsed() < ttl && kid.is_none_or(|kid| keys.iter().any(|jwk| jwk.kid() == Some(kid)));
+        let usable = fetched_at.elapsed() < ttl
+            && kid.is_none_or(|kid| keys.iter().any(|jwk| jwk.kid() == Some(kid)));
         usable.then(|| keys.clone())
     }
 }
@@ -178,7 +182,11 @@ impl JwksCache {
                 state.keys = Some(keys.clone());
                 state.fetched_at = Some(finished);
                 state.last_failure = None;
-                *entry.fresh.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((keys.clone(), finished));
+                *entry
+                    .fresh
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                    Some((keys.clone(), finished));
                 Ok(keys)
             }
             Err(error) => {

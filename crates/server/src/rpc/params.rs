@@ -220,7 +220,7 @@ mod tests {
         )
     }
 
-    /// The reference: what the `form_urlencoded` crate yields.
+    /// Decodes with the `form_urlencoded` crate, the reference for `decode_pairs`.
     fn reference(raw: &[u8]) -> Vec<(String, String)> {
         form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
     }

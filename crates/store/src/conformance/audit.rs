@@ -169,7 +169,10 @@ pub async fn audit_large_batch_keeps_records_in_order(store: &dyn Store) {
             record
         })
         .collect();
-    store.insert_audit(&records).await.expect("insert a large batch");
+    store
+        .insert_audit(&records)
+        .await
+        .expect("insert a large batch");
 
     let listed = store
         .list_audit(&AuditFilter {
@@ -181,7 +184,13 @@ pub async fn audit_large_batch_keeps_records_in_order(store: &dyn Store) {
     assert_eq!(listed.len(), records.len());
     // Same time for all, so the newest-first order is the reverse of the batch order.
     for (got, want) in listed.iter().zip(records.iter().rev()) {
-        assert_eq!(AuditRecord { id: 0, ..got.clone() }, *want);
+        assert_eq!(
+            AuditRecord {
+                id: 0,
+                ..got.clone()
+            },
+            *want
+        );
     }
 }
 

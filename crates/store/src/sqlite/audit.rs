@@ -32,7 +32,11 @@ pub(super) async fn insert(pool: &SqlitePool, records: &[AuditRecord]) -> Result
     let mut rest = records;
     while !rest.is_empty() {
         // Power-of-two chunk sizes keep the distinct statements, each cached once per connection, at seven.
-        let size = if rest.len() >= ROWS_PER_STATEMENT { ROWS_PER_STATEMENT } else { 1 << rest.len().ilog2() };
+        let size = if rest.len() >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            1 << rest.len().ilog2()
+        };
         let (chunk, tail) = rest.split_at(size);
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO audit_events (time_ms, request_id, source_ip, action, provider_arn, role_arn, subject,
