@@ -14,7 +14,7 @@ use std::fmt;
 pub struct ApiError {
     /// The machine-readable code, for example `InvalidParameter.RoleSessionName`.
     pub code: Cow<'static, str>,
-    /// The HTTP status the server answers with.
+    /// The HTTP status of the response.
     pub status: u16,
     /// A sentence for people: what failed, on which value, and what to do next.
     pub message: String,
@@ -37,7 +37,7 @@ impl ApiError {
         )
     }
 
-    /// `InvalidParameter.<Field>`: a parameter is present but breaks a rule; `rule` says which and how to fix it.
+    /// `InvalidParameter.<Field>`: a parameter is present but breaks a rule. `rule` names the rule and the fix.
     pub fn invalid_parameter(field: &str, rule: impl fmt::Display) -> Self {
         Self::new(format!("InvalidParameter.{field}"), 400, format!("The parameter {field} is invalid: {rule}"))
     }

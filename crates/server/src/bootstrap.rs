@@ -33,7 +33,7 @@ pub const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
 /// SQLite database file.
 pub const DATABASE_FILE: &str = "akless.db";
 
-/// Why a data directory could not be opened.
+/// Failures while opening a data directory.
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
     /// A file or folder could not be read or written.
@@ -49,7 +49,7 @@ pub enum BootstrapError {
     MasterKeyInvalid {
         /// The key file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// The problem with its contents.
         reason: String,
     },
     /// The database was set up with a different master key.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How the listener speaks to clients.
+/// Transport of the listener.
 #[derive(Debug, Clone)]
 pub enum TlsMode {
     /// HTTPS with a certificate made on first start by a local CA in `DATA_DIR/tls/`.

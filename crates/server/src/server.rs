@@ -23,7 +23,7 @@ use crate::serve::Listener;
 use crate::state::{AppState, StateParts};
 use crate::tls::{self, TlsError};
 
-/// Why a server could not start.
+/// Reasons a server fails to start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The data directory could not be opened or set up.
@@ -167,12 +167,12 @@ impl Server {
         format!("{scheme}://{}", self.local_addr())
     }
 
-    /// The local CA that signed the listener certificate, when the server made one.
+    /// Returns the local CA that signed the listener certificate, when the server made one.
     pub fn ca_file(&self) -> Option<&PathBuf> {
         self.ca_file.as_ref()
     }
 
-    /// The account ID.
+    /// Returns the account ID.
     pub fn account_id(&self) -> String {
         self.state.as_ref().map(|s| s.account_id().to_owned()).unwrap_or_default()
     }
@@ -182,7 +182,7 @@ impl Server {
         self.state.as_ref().map(|s| (s.root_access_key_id().to_owned(), s.root_secret().to_owned()))
     }
 
-    /// The process state, for tests that inspect caches.
+    /// Returns the process state, for tests that inspect caches.
     pub fn state(&self) -> Option<&AppState> {
         self.state.as_ref()
     }

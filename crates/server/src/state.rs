@@ -76,7 +76,7 @@ impl AppState {
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
     }
-    /// The account ID.
+    /// Returns the account ID.
     pub fn account_id(&self) -> &str {
         &self.inner.account_id
     }

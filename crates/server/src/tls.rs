@@ -25,7 +25,7 @@ use crate::bootstrap::{create_private_dir, write_private_file};
 pub const CA_CERT_FILE: &str = "tls/ca.pem";
 const CA_KEY_FILE: &str = "tls/ca-key.pem";
 
-/// Why the listener's TLS settings could not be built.
+/// Failures while building the listener's TLS settings.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A PEM file could not be read.
@@ -36,7 +36,7 @@ pub enum TlsError {
         /// The operating-system error.
         source: std::io::Error,
     },
-    /// A PEM file holds no usable certificate or key.
+    /// A PEM file contains no usable certificate or key.
     #[error("{path} contains no {what}; pass a PEM file with one")]
     Empty {
         /// The file.
@@ -105,7 +105,7 @@ pub fn server_config_from_local_ca(data_dir: &Path) -> Result<Arc<ServerConfig>,
     let ca_der = rustls_pemfile::certs(&mut ca_cert_pem.as_bytes())
         .next()
         .and_then(Result::ok)
-        .ok_or_else(|| TlsError::Generate("the local CA file holds no certificate".into()))?;
+        .ok_or_else(|| TlsError::Generate("the local CA file contains no certificate; delete DATA_DIR/tls/ to make a new CA".into()))?;
     let chain = vec![leaf.der().clone(), ca_der];
     let key = PrivateKeyDer::try_from(leaf_key.serialize_der()).map_err(|e| TlsError::Generate(e.to_string()))?;
     build(chain, key)

@@ -1,5 +1,5 @@
-//! Who is calling, and may they do this: request signatures (V1 and V3) and
-//! policy checks for admin actions.
+//! Caller authentication and authorization: request signatures (V1 and V3)
+//! and policy checks for admin actions.
 
 mod authorize;
 mod verify;

@@ -159,7 +159,7 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
     };
     let now = OffsetDateTime::now_utc();
     let verified = verify(&jws, key, &rules, now).map_err(|e| e.to_api_error())?;
-    // Claims reach the audit record only once the signature holds, so nobody can log under another subject.
+    // Claims reach the audit record only once the signature holds, so a forged token cannot write records under another subject.
     attempt.subject = Some(truncate(verified.subject()));
     attempt.jti = verified.jti().map(truncate);
 

@@ -108,7 +108,7 @@ async fn dispatch_signed(state: &AppState, req: &RpcRequest, caller: &Caller) ->
     }
 }
 
-/// Answers requests outside `/` with the error body, so clients always get JSON.
+/// Returns the JSON error body for requests outside `/`, so clients always get JSON.
 pub async fn not_found(request: Request<Body>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
     let error = ApiError::new(

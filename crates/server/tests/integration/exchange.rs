@@ -305,7 +305,7 @@ async fn attempts_are_audited_without_tokens() {
 
 #[tokio::test]
 async fn provider_name_case_does_not_inherit_trust() {
-    // A second issuer, trusted too, stands behind a provider whose name differs only in case.
+    // A second trusted issuer backs a provider whose name differs only in case.
     let other = crate::testkit::issuer::TestIssuer::start().await;
     let other_root = other.pki().root_pem().to_owned();
     let server = TestServer::start_with(move |config| {

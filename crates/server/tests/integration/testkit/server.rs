@@ -50,18 +50,18 @@ impl TestServer {
         self.server.ca_file().cloned().expect("local CA file")
     }
 
-    /// A client signing with the root AccessKey (V3).
+    /// Returns a client signing with the root AccessKey (V3).
     pub fn root(&self) -> ApiClient {
         let (id, secret) = self.server.root_credentials().expect("root credentials");
         ApiClient::new(&self.server.url(), &self.ca_file(), Some(Credentials { id, secret, token: None }), Signing::V3)
     }
 
-    /// An unsigned client, for AssumeRoleWithOIDC.
+    /// Returns an unsigned client, for AssumeRoleWithOIDC.
     pub fn anonymous(&self) -> ApiClient {
         ApiClient::new(&self.server.url(), &self.ca_file(), None, Signing::V3)
     }
 
-    /// A client signing with temporary credentials from an AssumeRoleWithOIDC response body.
+    /// Returns a client signing with temporary credentials from an AssumeRoleWithOIDC response body.
     pub fn session(&self, assume_response: &Value, signing: Signing) -> ApiClient {
         let creds = &assume_response["Credentials"];
         let get = |k: &str| creds[k].as_str().expect("credential field").to_owned();
@@ -73,7 +73,7 @@ impl TestServer {
         )
     }
 
-    /// The issuer URL as registered (host `localhost`).
+    /// Returns the issuer URL as registered (host `localhost`).
     pub fn issuer_url(&self) -> String {
         self.issuer.url()
     }
