@@ -8,6 +8,7 @@
 //! with the client, so the server keeps no session table.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::{digest, hmac};
@@ -68,6 +69,8 @@ impl SealError {
 pub struct MasterKey {
     bytes: [u8; 32],
     id: String,
+    /// The AES-256-GCM key schedule, built once: every SecurityToken is sealed or opened with it.
+    aead: Arc<RandomizedNonceKey>,
 }
 
 impl MasterKey {
@@ -75,7 +78,7 @@ impl MasterKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Self {
         let hash = digest::digest(&digest::SHA256, bytes);
         let id = hex::encode(&hash.as_ref()[..4]);
-        MasterKey { bytes: *bytes, id }
+        MasterKey { bytes: *bytes, id, aead: Arc::new(aead_key(bytes)) }
     }
 
     /// Generates a key from the operating system's CSPRNG.
@@ -127,10 +130,8 @@ impl MasterKey {
         out
     }
 
-    // A 32-byte key is always a valid AES-256-GCM key, so the expect cannot fire.
-    #[allow(clippy::expect_used)]
-    fn aead_key(&self) -> RandomizedNonceKey {
-        RandomizedNonceKey::new(&AES_256_GCM, &self.bytes).expect("32-byte AES-256-GCM key")
+    fn aead_key(&self) -> &RandomizedNonceKey {
+        &self.aead
     }
 
     fn aad(&self, purpose: &str) -> Vec<u8> {
@@ -142,6 +143,12 @@ impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MasterKey").field("id", &self.id).field("key", &"<redacted>").finish()
     }
+}
+
+// A 32-byte key is always a valid AES-256-GCM key, so the expect cannot fire.
+#[allow(clippy::expect_used)]
+fn aead_key(bytes: &[u8; 32]) -> RandomizedNonceKey {
+    RandomizedNonceKey::new(&AES_256_GCM, bytes).expect("32-byte AES-256-GCM key")
 }
 
 /// Encrypts and authenticates `plaintext` for `purpose`; returns base64url text.

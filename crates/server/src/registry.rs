@@ -100,15 +100,13 @@ impl Registry {
             return Ok(Some(hit));
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        let Some(record) = self.store.get_role(name).await.map_err(store_failure)? else {
+        let Some(loaded) = self.store.get_role_with_policies(name).await.map_err(store_failure)? else {
             return Ok(None);
         };
-        // TODO: one store call returning the role with its attached policies would halve the round trips
-        // of a cache miss, which dominate the exchange when roles are spread over a large store.
-        let attached = self.store.list_policies_for_role(name).await.map_err(store_failure)?;
+        let record = loaded.role;
         let trust = compile_stored(&record.trust_policy, PolicyKind::Trust, &record.name)?;
-        let mut policies = Vec::with_capacity(attached.len());
-        for policy in attached {
+        let mut policies = Vec::with_capacity(loaded.policies.len());
+        for policy in loaded.policies {
             let compiled = compile_stored(&policy.document, PolicyKind::Permission, &policy.name)?;
             policies.push((policy.name, compiled));
         }

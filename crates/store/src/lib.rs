@@ -26,7 +26,7 @@ pub use issuer_model::{
 };
 pub use issuer_store::IssuerStore;
 pub use model::{
-    AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord,
+    AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord, RoleWithPolicies,
     MAX_AUDIT_LIMIT, MAX_PAGE_ITEMS, OUTCOME_FAILURE, OUTCOME_SUCCESS,
 };
 pub use postgres::PostgresStore;
@@ -138,6 +138,12 @@ pub trait Store: IssuerStore + Send + Sync + 'static {
         &self,
         role_name: &str,
     ) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// Returns a role (name compared case-insensitively) with its attached policies, both from one read
+    /// transaction, so the pair is consistent even while another writer changes them. This is what a
+    /// registry cache miss on the exchange path loads; one call saves the second transaction of
+    /// `get_role` followed by `list_policies_for_role`.
+    async fn get_role_with_policies(&self, name: &str) -> Result<Option<RoleWithPolicies>, StoreError>;
 
     /// Appends audit records in one transaction: either all are stored or none.
     async fn insert_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;

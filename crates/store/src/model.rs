@@ -89,6 +89,14 @@ pub struct PolicyRecord {
     pub attachment_count: u32,
 }
 
+/// A role together with the policies attached to it, read from one snapshot of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleWithPolicies {
+    pub role: RoleRecord,
+    /// Attached policies, ordered by lower-cased name.
+    pub policies: Vec<PolicyRecord>,
+}
+
 /// One audited request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {

@@ -6,7 +6,7 @@
 //! `aud`, `iat` and `exp`, so a RAM OIDC provider lists the identifier as a client ID and trust
 //! policies match the client with `oidc:sub`.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::compact::{self, string_claim, CompactJws};
@@ -65,6 +65,20 @@ impl std::fmt::Debug for IssuedAccessToken {
     }
 }
 
+/// The payload of an access token, serialized in this member order.
+#[derive(Serialize)]
+struct AccessTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    jti: &'a str,
+    client_id: &'a str,
+    scope: String,
+}
+
 /// Builds and signs an access token with `key`.
 pub fn issue_access_token(
     key: &IssuerSigningKey,
@@ -73,17 +87,17 @@ pub fn issue_access_token(
     let issued_at = request.now.unix_timestamp();
     let expires_at = issued_at + i64::from(request.lifetime_secs);
     let jti = random_alnum(24);
-    let claims = json!({
-        "iss": request.issuer,
-        "sub": request.client_id,
-        "aud": request.audience,
-        "iat": issued_at,
-        "nbf": issued_at,
-        "exp": expires_at,
-        "jti": jti,
-        "client_id": request.client_id,
-        "scope": request.permissions.join(" "),
-    });
+    let claims = AccessTokenClaims {
+        iss: request.issuer,
+        sub: request.client_id,
+        aud: request.audience,
+        iat: issued_at,
+        nbf: issued_at,
+        exp: expires_at,
+        jti: &jti,
+        client_id: request.client_id,
+        scope: request.permissions.join(" "),
+    };
     let token = key.sign_compact(ACCESS_TOKEN_TYPE, &claims)?;
     let scope = request.permissions.iter().map(|p| format!("{}|{p}", request.audience)).collect::<Vec<_>>().join(" ");
     Ok(IssuedAccessToken { token, jti, issued_at, expires_at, expires_in: request.lifetime_secs, scope })
@@ -158,19 +172,30 @@ impl UnverifiedAccessToken {
 }
 
 /// Returns the token response body fields of RFC 6749 section 5.1 plus the IDaaS `expires_at`.
-pub fn token_response(issued: &IssuedAccessToken) -> Value {
-    json!({
-        "token_type": "Bearer",
-        "access_token": issued.token,
-        "expires_in": issued.expires_in,
-        "expires_at": issued.expires_at,
-        "scope": issued.scope,
-    })
+pub fn token_response(issued: &IssuedAccessToken) -> TokenResponse<'_> {
+    TokenResponse {
+        token_type: "Bearer",
+        access_token: &issued.token,
+        expires_in: issued.expires_in,
+        expires_at: issued.expires_at,
+        scope: &issued.scope,
+    }
+}
+
+/// The token endpoint's success body (RFC 6749 section 5.1), plus `expires_at` in Unix seconds.
+#[derive(Serialize)]
+pub struct TokenResponse<'a> {
+    pub token_type: &'static str,
+    pub access_token: &'a str,
+    pub expires_in: u32,
+    pub expires_at: i64,
+    pub scope: &'a str,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use crate::issuer::SigningAlgorithm;
     use crate::jose::parse_compact;
 
@@ -248,7 +273,7 @@ mod tests {
                 scope: "orders|read orders|write".into(),
             };
         assert_eq!(
-            token_response(&issued),
+            serde_json::to_value(token_response(&issued)).unwrap(),
             json!({"token_type": "Bearer", "access_token": "t", "expires_in": 3600, "expires_at": 3610,
                    "scope": "orders|read orders|write"})
         );

@@ -13,6 +13,7 @@ use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::jose::{b64url_encode, parse_jwks, PublicJwk};
@@ -168,14 +169,13 @@ impl IssuerSigningKey {
     }
 
     /// Signs `claims` as a compact JWS with header `{"alg","kid","typ"}`.
-    pub fn sign_compact(&self, typ: &str, claims: &Value) -> Result<String, SigningKeyError> {
-        let header = json!({ "alg": self.alg.as_str(), "kid": self.kid, "typ": typ });
-        let signing_input = format!(
-            "{}.{}",
-            b64url_encode(header.to_string().as_bytes()),
-            b64url_encode(claims.to_string().as_bytes())
-        );
+    pub fn sign_compact<C: Serialize + ?Sized>(&self, typ: &str, claims: &C) -> Result<String, SigningKeyError> {
         let failed = || SigningKeyError::Sign { kid: self.kid.clone() };
+        let header = json!({ "alg": self.alg.as_str(), "kid": self.kid, "typ": typ });
+        // Serializing to bytes skips the `Display` path, which formats through `fmt::Write` byte by byte.
+        let header = serde_json::to_vec(&header).map_err(|_| failed())?;
+        let claims = serde_json::to_vec(claims).map_err(|_| failed())?;
+        let signing_input = format!("{}.{}", b64url_encode(&header), b64url_encode(&claims));
         let rng = SystemRandom::new();
         let signature = match &self.pair {
             Pair::Ec(pair) => pair.sign(&rng, signing_input.as_bytes()).map_err(|_| failed())?.as_ref().to_vec(),

@@ -16,7 +16,8 @@ use akless_core::token::{check_issuer, select_key, verify, ProviderRules};
 use akless_core::trust::evaluate_oidc_trust;
 use akless_core::validate;
 use akless_store::AuditRecord;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
@@ -33,6 +34,54 @@ pub const MAX_DURATION_SECS: u32 = 43_200;
 /// Maximum length, in characters, of a claim value copied into an audit record.
 const MAX_AUDIT_CLAIM_CHARS: usize = 256;
 
+/// The success body of AssumeRoleWithOIDC, in the shape of Alibaba Cloud STS. It is serialized
+/// straight from these fields, without building a JSON tree first.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExchangeResponse {
+    credentials: CredentialsBody,
+    assumed_role_user: AssumedRoleUserBody,
+    #[serde(rename = "OIDCTokenInfo")]
+    oidc_token_info: OidcTokenInfoBody,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsBody {
+    access_key_id: String,
+    access_key_secret: String,
+    security_token: String,
+    expiration: String,
+}
+
+// The secret and the token stay out of debug output.
+impl std::fmt::Debug for CredentialsBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsBody")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumedRoleUserBody {
+    arn: String,
+    assumed_role_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OidcTokenInfoBody {
+    subject: String,
+    issuer: String,
+    client_ids: String,
+    expiration_time: String,
+    issuance_time: String,
+    verification_info: &'static str,
+}
+
 /// The facts of one exchange attempt that go into its audit record.
 #[derive(Default)]
 struct Attempt {
@@ -43,20 +92,31 @@ struct Attempt {
 }
 
 /// Exchanges an OIDC token for temporary credentials.
-pub async fn assume_role_with_oidc(state: &AppState, req: &RpcRequest) -> HandlerResult {
+pub async fn assume_role_with_oidc(state: &AppState, req: &RpcRequest) -> Result<ExchangeResponse, ApiError> {
     let mut attempt = Attempt::default();
     let result = exchange(state, req, &mut attempt).await;
     let (outcome, error_code, failed_check) = match &result {
         Ok(_) => ("Success", None, None),
         Err(error) => ("Failure", Some(error.code.to_string()), Some(failed_check(&error.code).to_owned())),
     };
-    tracing::info!(
-        role = attempt.role_arn.as_deref().unwrap_or(""),
-        provider = attempt.provider_arn.as_deref().unwrap_or(""),
-        outcome,
-        code = error_code.as_deref().unwrap_or(""),
-        "AssumeRoleWithOIDC"
-    );
+    // A success goes to the audit trail only; logging it too would cost a write per exchange. Failures are
+    // logged at info, with their code, so an operator sees rejected exchanges without querying the trail.
+    if result.is_ok() {
+        tracing::debug!(
+            role = attempt.role_arn.as_deref().unwrap_or(""),
+            provider = attempt.provider_arn.as_deref().unwrap_or(""),
+            outcome,
+            "AssumeRoleWithOIDC"
+        );
+    } else {
+        tracing::info!(
+            role = attempt.role_arn.as_deref().unwrap_or(""),
+            provider = attempt.provider_arn.as_deref().unwrap_or(""),
+            outcome,
+            code = error_code.as_deref().unwrap_or(""),
+            "AssumeRoleWithOIDC"
+        );
+    }
     state.audit().record(AuditRecord {
         id: 0,
         time_ms: unix_millis(OffsetDateTime::now_utc()),
@@ -90,7 +150,7 @@ fn failed_check(code: &str) -> &'static str {
     }
 }
 
-async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> HandlerResult {
+async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> Result<ExchangeResponse, ApiError> {
     // 1. Parameters.
     let provider_arn_text = req.required("OIDCProviderArn")?;
     let role_arn_text = req.required("RoleArn")?;
@@ -188,35 +248,26 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
         ApiError::internal()
     })?;
 
-    let mut fields = Map::new();
-    fields.insert(
-        "Credentials".into(),
-        json!({
-            "AccessKeyId": credentials.access_key_id,
-            "AccessKeySecret": credentials.access_key_secret,
-            "SecurityToken": credentials.security_token,
-            "Expiration": iso8601(credentials.expiration),
-        }),
-    );
-    fields.insert(
-        "AssumedRoleUser".into(),
-        json!({
-            "Arn": assumed_role_user_arn(account, &role.record.name, session_name),
-            "AssumedRoleId": format!("{}:{}", role.record.role_id, session_name),
-        }),
-    );
-    fields.insert(
-        "OIDCTokenInfo".into(),
-        json!({
-            "Subject": verified.subject(),
-            "Issuer": verified.issuer(),
-            "ClientIds": verified.audiences().join(","),
-            "ExpirationTime": iso8601(verified.expires_at()),
-            "IssuanceTime": iso8601(verified.issued_at()),
-            "VerificationInfo": "Success",
-        }),
-    );
-    Ok(fields)
+    Ok(ExchangeResponse {
+        credentials: CredentialsBody {
+            access_key_id: credentials.access_key_id,
+            access_key_secret: credentials.access_key_secret,
+            security_token: credentials.security_token,
+            expiration: iso8601(credentials.expiration),
+        },
+        assumed_role_user: AssumedRoleUserBody {
+            arn: assumed_role_user_arn(account, &role.record.name, session_name),
+            assumed_role_id: format!("{}:{}", role.record.role_id, session_name),
+        },
+        oidc_token_info: OidcTokenInfoBody {
+            subject: verified.subject().to_owned(),
+            issuer: verified.issuer().to_owned(),
+            client_ids: verified.audiences().join(","),
+            expiration_time: iso8601(verified.expires_at()),
+            issuance_time: iso8601(verified.issued_at()),
+            verification_info: "Success",
+        },
+    })
 }
 
 fn truncate(value: &str) -> String {

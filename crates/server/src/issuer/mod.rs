@@ -287,10 +287,8 @@ async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> ax
     response::public_json(state.issuer().keys().jwks(now_ms))
 }
 
-/// Returns a new request ID in the form of the OpenAPI endpoint's: an upper-case UUID.
-fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string().to_uppercase()
-}
+/// Request IDs in the form of the OpenAPI endpoint's: an upper-case UUID.
+use crate::rpc::dispatch::new_request_id;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 use akless_core::issuer::{OAuthError, OAuthErrorCode};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::rpc::response::json_body;
@@ -11,7 +12,7 @@ use crate::rpc::response::json_body;
 const CHALLENGE: &str = "Basic realm=\"akless issuer\"";
 
 /// Renders a 200 JSON body that caches must not store, because it carries a token or token facts.
-pub fn no_store_json(request_id: &str, body: Value) -> Response {
+pub fn no_store_json<T: Serialize>(request_id: &str, body: T) -> Response {
     let mut response = json_body(StatusCode::OK, &body);
     add_no_store(&mut response, request_id);
     response

@@ -34,14 +34,25 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(_) => ("Success", None, None),
         Err(error) => ("Failure", Some(error.code.as_str().to_owned()), Some(failed_check(error.code).to_owned())),
     };
-    tracing::info!(
-        request_id = %request_id,
-        client_id = attempt.client_id.as_deref().unwrap_or(""),
-        method = attempt.method.map(|m| m.as_str()).unwrap_or(""),
-        outcome,
-        error = error_code.as_deref().unwrap_or(""),
-        "issuer token request"
-    );
+    // Issued tokens go to the audit trail only, which saves a log write per token; failures are logged too.
+    if result.is_ok() {
+        tracing::debug!(
+            request_id = %request_id,
+            client_id = attempt.client_id.as_deref().unwrap_or(""),
+            method = attempt.method.map(|m| m.as_str()).unwrap_or(""),
+            outcome,
+            "issuer token request"
+        );
+    } else {
+        tracing::info!(
+            request_id = %request_id,
+            client_id = attempt.client_id.as_deref().unwrap_or(""),
+            method = attempt.method.map(|m| m.as_str()).unwrap_or(""),
+            outcome,
+            error = error_code.as_deref().unwrap_or(""),
+            "issuer token request"
+        );
+    }
     state.audit().record(AuditRecord {
         id: 0,
         time_ms: unix_millis(OffsetDateTime::now_utc()),

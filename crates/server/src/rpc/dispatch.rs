@@ -22,11 +22,12 @@ pub type HandlerResult = Result<Map<String, Value>, ApiError>;
 
 /// Handles `GET /` and `POST /`.
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let request_id = new_request_id();
     let span = tracing::info_span!("rpc", request_id = %request_id, action = tracing::field::Empty);
     async move {
         match run(&state, request, &request_id).await {
-            Ok(fields) => response::success(&request_id, fields),
+            Ok(Reply::Fields(fields)) => response::success(&request_id, fields),
+            Ok(Reply::Exchange(body)) => response::success_typed(&request_id, &body),
             Err(error) => {
                 if error.status >= 500 {
                     tracing::error!(code = %error.code, "request failed");
@@ -41,7 +42,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     .await
 }
 
-async fn run(state: &AppState, request: Request, request_id: &str) -> HandlerResult {
+/// What a handler answered: a JSON object built by the handler, or the typed AssumeRoleWithOIDC body.
+enum Reply {
+    Fields(Map<String, Value>),
+    Exchange(Box<sts::ExchangeResponse>),
+}
+
+async fn run(state: &AppState, request: Request, request_id: &str) -> Result<Reply, ApiError> {
     if request.method() != http::Method::GET && request.method() != http::Method::POST {
         return Err(ApiError::new(
             "UnsupportedHTTPMethod",
@@ -76,7 +83,7 @@ async fn run(state: &AppState, request: Request, request_id: &str) -> HandlerRes
     tracing::Span::current().record("action", req.action.as_str());
 
     if req.version == STS_VERSION && req.action == "AssumeRoleWithOIDC" {
-        return sts::assume_role_with_oidc(state, &req).await;
+        return sts::assume_role_with_oidc(state, &req).await.map(|body| Reply::Exchange(Box::new(body)));
     }
     if ![STS_VERSION, IMS_VERSION, RAM_VERSION, ISSUER_VERSION].contains(&req.version.as_str()) {
         return Err(ApiError::invalid_version(&req.version));
@@ -85,7 +92,7 @@ async fn run(state: &AppState, request: Request, request_id: &str) -> HandlerRes
         return Err(ApiError::action_not_found(&req.action, &req.version));
     }
     let caller = verify_signed_request(state, &req).await?;
-    dispatch_signed(state, &req, &caller).await
+    dispatch_signed(state, &req, &caller).await.map(Reply::Fields)
 }
 
 fn is_signed_action(version: &str, action: &str) -> bool {
@@ -108,9 +115,15 @@ async fn dispatch_signed(state: &AppState, req: &RpcRequest, caller: &Caller) ->
     }
 }
 
+/// Returns a new RequestId: a random UUID in upper case, as Alibaba Cloud writes them.
+pub fn new_request_id() -> String {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    uuid::Uuid::new_v4().hyphenated().encode_upper(&mut buffer).to_owned()
+}
+
 /// Returns the JSON error body for requests outside `/`, so clients always get JSON.
 pub async fn not_found(request: Request<Body>) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let request_id = new_request_id();
     let error = ApiError::new(
         "InvalidPath.NotFound",
         404,

@@ -4,6 +4,7 @@ use akless_core::error::ApiError;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// Host name reported in error bodies as `HostId`.
@@ -17,6 +18,22 @@ const BODY_CAPACITY: usize = 2048;
 pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response {
     fields.insert("RequestId".into(), Value::String(request_id.to_owned()));
     json_response(StatusCode::OK, request_id, Value::Object(fields))
+}
+
+/// Renders a success body from a typed value whose members come first, then `RequestId`.
+pub fn success_typed<T: Serialize>(request_id: &str, body: &T) -> Response {
+    #[derive(Serialize)]
+    struct WithRequestId<'a, T> {
+        #[serde(flatten)]
+        body: &'a T,
+        #[serde(rename = "RequestId")]
+        request_id: &'a str,
+    }
+    let mut response = json_body(StatusCode::OK, &WithRequestId { body, request_id });
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-acs-request-id", value);
+    }
+    response
 }
 
 /// Renders `{"RequestId","HostId","Code","Message","Recommend"}` with the error's HTTP status.
@@ -33,7 +50,7 @@ pub fn error(request_id: &str, err: &ApiError) -> Response {
 }
 
 /// Renders `body` as `application/json` with `status`, serialized into a buffer sized for the common responses.
-pub fn json_body(status: StatusCode, body: &Value) -> Response {
+pub fn json_body<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let mut bytes = Vec::with_capacity(BODY_CAPACITY);
     if serde_json::to_writer(&mut bytes, body).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

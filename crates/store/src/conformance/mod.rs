@@ -97,6 +97,7 @@ macro_rules! conformance_tests {
             detach_removes_attachment,
             detach_not_attached_not_found,
             list_policies_for_missing_role,
+            role_with_policies_matches_separate_reads,
             audit_insert_and_list_newest_first,
             audit_large_batch_keeps_records_in_order,
             audit_filters_select_records,

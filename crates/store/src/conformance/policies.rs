@@ -4,7 +4,7 @@ use crate::error::{EntityKind, StoreError};
 use crate::model::MAX_PAGE_ITEMS;
 use crate::Store;
 
-use super::{policy, role};
+use super::{policy, provider, provider_arn, role};
 
 pub async fn policy_create_and_get(store: &dyn Store) {
     let mut record = policy("ReadOnly");
@@ -378,4 +378,73 @@ pub async fn list_policies_for_missing_role(store: &dyn Store) {
             name: "absent".into(),
         }
     );
+}
+
+pub async fn role_with_policies_matches_separate_reads(store: &dyn Store) {
+    store
+        .create_oidc_provider(&provider("github", "https://github.example.com"), 100)
+        .await
+        .expect("create provider");
+    store
+        .create_role(&role("Deploy", &[provider_arn("github")]))
+        .await
+        .expect("create role");
+    store
+        .create_role(&role("idle", &[]))
+        .await
+        .expect("create role");
+    for name in ["Write", "read", "unused"] {
+        store
+            .create_policy(&policy(name))
+            .await
+            .expect("create policy");
+    }
+    for name in ["WRITE", "Read"] {
+        store
+            .attach_policy_to_role("deploy", name)
+            .await
+            .expect("attach");
+    }
+
+    let loaded = store
+        .get_role_with_policies("DEPLOY")
+        .await
+        .expect("load")
+        .expect("the role exists");
+    let role = store.get_role("Deploy").await.expect("get").expect("exists");
+    assert_eq!(loaded.role, role);
+    assert_eq!(loaded.role.trusted_provider_arns, [provider_arn("github")]);
+    let names: Vec<_> = loaded.policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["read", "Write"], "attached policies in lower-cased name order");
+    assert_eq!(
+        loaded.policies,
+        store
+            .list_policies_for_role("Deploy")
+            .await
+            .expect("list")
+    );
+
+    let idle = store
+        .get_role_with_policies("idle")
+        .await
+        .expect("load")
+        .expect("the role exists");
+    assert_eq!(idle.role.name, "idle");
+    assert!(idle.policies.is_empty());
+
+    assert_eq!(
+        store.get_role_with_policies("absent").await.expect("load"),
+        None
+    );
+    store
+        .detach_policy_from_role("Deploy", "read")
+        .await
+        .expect("detach");
+    let after = store
+        .get_role_with_policies("deploy")
+        .await
+        .expect("load")
+        .expect("the role exists");
+    let names: Vec<_> = after.policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Write"], "a detached policy is gone from the next read");
 }

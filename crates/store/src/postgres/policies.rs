@@ -8,7 +8,7 @@ use sqlx::{PgConnection, Row as _};
 use super::{begin_read, begin_write, conflict_or_backend, notify, roles, stored_u32};
 use crate::error::{EntityKind, StoreError};
 use crate::marker::{decode_marker, encode_marker, MarkerList};
-use crate::model::{case_insensitive_key, clamp_page_size, Page, PolicyRecord};
+use crate::model::{case_insensitive_key, clamp_page_size, Page, PolicyRecord, RoleWithPolicies};
 
 /// Change topic of policy writes.
 const TOPIC: &str = "policy";
@@ -198,17 +198,37 @@ pub(super) async fn list_for_role(
     if !roles::exists(&mut tx, &role_key).await? {
         return Err(roles::not_found(role_name));
     }
+    let policies = attached_to(&mut tx, &role_key).await?;
+    tx.commit().await?;
+    Ok(policies)
+}
+
+pub(super) async fn role_with_policies(
+    pool: &PgPool,
+    role_name: &str,
+) -> Result<Option<RoleWithPolicies>, StoreError> {
+    let role_key = case_insensitive_key(role_name);
+    let mut tx = begin_read(pool).await?;
+    let Some(role) = roles::load_by_key(&mut tx, &role_key).await? else {
+        tx.commit().await?;
+        return Ok(None);
+    };
+    let policies = attached_to(&mut tx, &role_key).await?;
+    tx.commit().await?;
+    Ok(Some(RoleWithPolicies { role, policies }))
+}
+
+/// Policies attached to the role with `role_key`, ordered by lower-cased name.
+async fn attached_to(conn: &mut PgConnection, role_key: &str) -> Result<Vec<PolicyRecord>, StoreError> {
     let rows = sqlx::query(&format!(
         "{SELECT_POLICY}
          JOIN role_policy_attachments a ON a.policy_key = p.name_key
          WHERE a.role_key = $1
          ORDER BY p.name_key"
     ))
-    .bind(&role_key)
-    .fetch_all(&mut *tx)
+    .bind(role_key)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.commit().await?;
-
     rows.iter().map(from_row).collect()
 }
 

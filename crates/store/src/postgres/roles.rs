@@ -71,6 +71,15 @@ pub(super) async fn get(pool: &PgPool, name: &str) -> Result<Option<RoleRecord>,
     row.as_ref().map(from_row).transpose()
 }
 
+/// Loads the role whose lower-cased name is `key`, with its trusted provider ARNs, on `conn`.
+pub(super) async fn load_by_key(conn: &mut PgConnection, key: &str) -> Result<Option<RoleRecord>, StoreError> {
+    let row = sqlx::query(&format!("{SELECT_ROLE} WHERE r.name_key = $1"))
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 pub(super) async fn list(
     pool: &PgPool,
     marker: Option<&str>,

@@ -25,7 +25,7 @@ use sqlx::{Sqlite, Transaction};
 use crate::changes::{AdminWriteLock, ChangeFeed};
 use crate::error::{EntityKind, StoreError};
 use crate::model::{
-    AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord,
+    AccountRecord, AuditFilter, AuditRecord, OidcProviderRecord, Page, PolicyRecord, RoleRecord, RoleWithPolicies,
 };
 use crate::{schema, Store};
 
@@ -304,6 +304,10 @@ impl Store for SqliteStore {
         role_name: &str,
     ) -> Result<Vec<PolicyRecord>, StoreError> {
         policies::list_for_role(&self.pool, role_name).await
+    }
+
+    async fn get_role_with_policies(&self, name: &str) -> Result<Option<RoleWithPolicies>, StoreError> {
+        policies::role_with_policies(&self.pool, name).await
     }
 
     async fn insert_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {

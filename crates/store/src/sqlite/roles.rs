@@ -58,7 +58,7 @@ pub(super) async fn create(pool: &SqlitePool, record: &RoleRecord) -> Result<(),
 
 pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<Option<RoleRecord>, StoreError> {
     let mut tx = begin_read(pool).await?;
-    let record = load(&mut tx, &case_insensitive_key(name)).await?;
+    let record = load_by_key(&mut tx, &case_insensitive_key(name)).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -134,7 +134,7 @@ pub(super) async fn update(
         .await?;
     insert_trusted_providers(&mut tx, &key, &record.trusted_provider_arns).await?;
 
-    let stored = load(&mut tx, &key)
+    let stored = load_by_key(&mut tx, &key)
         .await?
         .ok_or_else(|| not_found(&record.name))?;
     tx.commit().await?;
@@ -223,7 +223,8 @@ async fn insert_trusted_providers(
     Ok(())
 }
 
-async fn load(conn: &mut SqliteConnection, key: &str) -> Result<Option<RoleRecord>, StoreError> {
+/// Loads the role whose lower-cased name is `key`, with its trusted provider ARNs.
+pub(super) async fn load_by_key(conn: &mut SqliteConnection, key: &str) -> Result<Option<RoleRecord>, StoreError> {
     let row = sqlx::query(&format!("{SELECT_ROLE} WHERE name_key = ?"))
         .bind(key)
         .fetch_optional(&mut *conn)
