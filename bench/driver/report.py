@@ -58,6 +58,11 @@ def _table(title, points, bound, hello_points, note="", crypto_us=None):
     return lines
 
 
+def _point(points: list, conns: int, field: str):
+    """Returns `field` of the point measured at `conns` connections, or None."""
+    return next((p[field] for p in points if p["conns"] == conns), None)
+
+
 def _limits(results, us) -> list:
     """Lists what limits each number, computed from this run's figures."""
     t = results["transports"]
@@ -69,7 +74,9 @@ def _limits(results, us) -> list:
             f"- Hello ({transport}): {_f(hello['rps'])}/s with the server at {_f(hello['server_cpu_cores'], 2)} cores and "
             f"wrk at {_f(hello['loadgen_cpu_cores'], 2)}; wrk's single thread saturates one core first, so this bound is "
             f"the load generator's as much as the stack's. The stack itself costs {_f(hello['server_cpu_us_per_req'], 1)} "
-            "µs of server CPU per request, kernel networking included.")
+            "µs of server CPU per request, kernel networking included. With one connection wrk sleeps between "
+            "responses and each response must wake it: there the same stack costs "
+            f"{_f(_point(t[transport]['hello']['points'], 1, 'server_cpu_us_per_req'), 1)} µs per request.")
         for key, op, label in [("exchange_RS256", "rs256_verify", "RS256 exchange"),
                                ("exchange_ES256", "es256_verify", "ES256 exchange"),
                                ("exchange_EdDSA", "eddsa_verify", "EdDSA exchange"),
@@ -83,8 +90,9 @@ def _limits(results, us) -> list:
                 f"costs {_f(server_us, 1)} µs of server CPU: {_f(us[op], 1)} µs of bare crypto "
                 f"({100 * us[op] / server_us:.0f} %), about {_f(hello['server_cpu_us_per_req'], 1)} µs of HTTP stack as "
                 f"in hello, and {_f(rest, 1)} µs for the rest (request parsing, JWS and JSON, sealing the session or "
-                "client authentication, the audit record and its SQLite write, the log line, and the scheduling "
-                f"of {_f(p.get('server_context_switches_per_req'), 2)} context switches per request).")
+                "client authentication, the audit record and its SQLite write, waking wrk when it sleeps between "
+                f"responses, and the scheduling of {_f(p.get('server_context_switches_per_req'), 2)} context switches "
+                "per request).")
     if "scale" in results:
         for transport in ["https", "http"]:
             one = loadgen.peak(results["scale"][transport]["one_role"]["points"])
@@ -93,7 +101,7 @@ def _limits(results, us) -> list:
                 f"- Scale, random roles ({transport}): {_f(spread['rps'])}/s against {_f(one['rps'])}/s for one role. "
                 f"A registry-cache miss costs about {_f(spread['server_cpu_us_per_req'] - one['server_cpu_us_per_req'], 0)} µs "
                 f"of server CPU and {_f(spread.get('server_context_switches_per_req'), 1)} context switches per request: "
-                "two store calls, each a transaction of several statements, every statement a round trip to the "
+                "one store call, a read transaction of three statements with each statement a round trip to the "
                 "SQLite connection's worker thread, then compiling the trust policy and the attached policy.")
     if "peers" in results:
         moto = loadgen.peak(results["peers"]["moto"]["points"])
