@@ -24,7 +24,12 @@ def machine() -> dict:
     mem = re.search(r"MemTotal:\s*(\d+)", meminfo)
     os_release = Path("/etc/os-release").read_text() if Path("/etc/os-release").exists() else ""
     pretty = re.search(r'PRETTY_NAME="(.*)"', os_release)
-    busiest = _text(["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"]).splitlines()[:6]
+    # ps reports CPU time over each process's lifetime. Zombies keep the share of a process that has
+    # ended, and this driver has just started, so both are left out.
+    rows = [row.split(None, 2) for row in
+            _text(["ps", "-eo", "pid,stat,pcpu,comm", "--sort=-pcpu", "--no-headers"]).splitlines()]
+    busiest = [row[2] for row in rows
+               if len(row) == 3 and row[0] != str(os.getpid()) and not row[1].startswith("Z")][:6]
     return {
         "cpu_model": model.group(1).strip() if model else platform.processor(),
         "cores": os.cpu_count(),
