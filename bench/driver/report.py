@@ -58,6 +58,11 @@ def _table(title, points, bound, hello_points, note="", crypto_us=None):
     return lines
 
 
+def args_duration(results) -> str:
+    """Returns the seconds per measured point of the run."""
+    return _f(results["config"]["duration"], 0)
+
+
 def _point(points: list, conns: int, field: str):
     """Returns `field` of the point measured at `conns` connections, or None."""
     return next((p[field] for p in points if p["conns"] == conns), None)
@@ -164,9 +169,11 @@ def render(results: dict) -> str:
     if "scale" in results:
         for transport in ["https", "http"]:
             sc = results["scale"][transport]
-            one = loadgen.peak(sc["one_role"]["points"])["rps"]
-            s1 = loadgen.peak(t[transport]["exchange_RS256"]["points"])["rps"]
-            out.append(f"| 5. scale: throughput within 10 % of scenario 1, {transport} | {_f(one)}/s vs {_f(s1)}/s "
+            paired = sc["paired"]
+            one = paired["median_rps"]["scale"]
+            s1 = paired["median_rps"]["scenario1"]
+            out.append(f"| 5. scale: throughput within 10 % of scenario 1 (medians of {paired['rounds']} alternating "
+                       f"points at {paired['conns']} connections), {transport} | {_f(one)}/s vs {_f(s1)}/s "
                        f"({_f(100 * (one - s1) / s1, 1)} %) | {_yes(one >= 0.9 * s1)} |")
             hwm = sc["server_memory_kb"]["hwm_kb"] / 1024
             out.append(f"| 5. scale: peak RSS < 256 MB, {transport} | {_f(hwm)} MiB | {_yes(hwm * 1.048576 < 256)} |")
@@ -257,6 +264,12 @@ def render(results: dict) -> str:
                           sc[transport]["random_roles"]["points"], rs_bound, hello, crypto_us=us["rs256_verify"],
                           note="Role j trusts provider j mod 100; almost every request misses the registry cache "
                                "and loads the role, its trust policy and its attached policy from SQLite.")
+            paired = sc[transport]["paired"]
+            out += [f"Goal 5 compares the two stores in alternating {args_duration(results)} s points at "
+                    f"{paired['conns']} connections ({transport}), the one-role exchange against a server on the "
+                    f"scenario 1 store and against the scale server: scenario 1 store "
+                    f"{', '.join(_f(v) for v in paired['rps']['scenario1'])} req/s, scale store "
+                    f"{', '.join(_f(v) for v in paired['rps']['scale'])} req/s.", ""]
             mem = sc[transport]["server_memory_kb"]
             out += [f"Server memory after the {transport} scale runs: RSS {_f(mem['rss_kb'] / 1024)} MiB, "
                     f"peak {_f(mem['hwm_kb'] / 1024)} MiB.", ""]
