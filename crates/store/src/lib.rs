@@ -140,9 +140,9 @@ pub trait Store: IssuerStore + Send + Sync + 'static {
     ) -> Result<Vec<PolicyRecord>, StoreError>;
 
     /// Returns a role (name compared case-insensitively) with its attached policies, both from one read
-    /// transaction, so the pair is consistent even while another writer changes them. This is what a
-    /// registry cache miss on the exchange path loads; one call saves the second transaction of
-    /// `get_role` followed by `list_policies_for_role`.
+    /// transaction, so the pair is consistent even while another writer changes them. A registry cache
+    /// miss on the exchange path loads this, and one call saves the second transaction that `get_role`
+    /// followed by `list_policies_for_role` would need.
     async fn get_role_with_policies(&self, name: &str) -> Result<Option<RoleWithPolicies>, StoreError>;
 
     /// Appends audit records in one transaction: either all are stored or none.

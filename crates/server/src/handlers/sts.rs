@@ -99,8 +99,8 @@ pub async fn assume_role_with_oidc(state: &AppState, req: &RpcRequest) -> Result
         Ok(_) => ("Success", None, None),
         Err(error) => ("Failure", Some(error.code.to_string()), Some(failed_check(&error.code).to_owned())),
     };
-    // A success goes to the audit trail only; logging it too would cost a write per exchange. Failures are
-    // logged at info, with their code, so an operator sees rejected exchanges without querying the trail.
+    // A success goes to the audit trail only, because logging it too would cost a write per exchange.
+    // Failures are logged at info with their code, so an operator sees them without querying the trail.
     if result.is_ok() {
         tracing::debug!(
             role = attempt.role_arn.as_deref().unwrap_or(""),

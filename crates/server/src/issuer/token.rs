@@ -34,7 +34,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(_) => ("Success", None, None),
         Err(error) => ("Failure", Some(error.code.as_str().to_owned()), Some(failed_check(error.code).to_owned())),
     };
-    // Issued tokens go to the audit trail only, which saves a log write per token; failures are logged too.
+    // Issued tokens go to the audit trail only, which saves a log write per token. Failures are logged at info.
     if result.is_ok() {
         tracing::debug!(
             request_id = %request_id,

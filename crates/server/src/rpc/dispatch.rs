@@ -42,7 +42,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     .await
 }
 
-/// What a handler answered: a JSON object built by the handler, or the typed AssumeRoleWithOIDC body.
+/// A handler's success value: a JSON object the handler built, or the typed AssumeRoleWithOIDC body.
 enum Reply {
     Fields(Map<String, Value>),
     Exchange(Box<sts::ExchangeResponse>),
