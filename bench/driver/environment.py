@@ -49,7 +49,9 @@ def _lock_version(package: str) -> str:
 
 def versions() -> dict:
     revision = _text(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = _text(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
+    # The run's own outputs do not count as changes to what was measured.
+    dirty = _text(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                   ":!BENCHMARKS.md", ":!bench/results", ":!bench/analysis.md"])
     wrk = _text(["wrk", "--version"]).splitlines()
     return {
         "akless_commit": revision + ("+uncommitted changes" if dirty else ""),

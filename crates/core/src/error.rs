@@ -73,7 +73,7 @@ impl ApiError {
 
     /// `RequestTooLarge`: the body or a parameter exceeds the server's size bound.
     pub fn request_too_large(limit_bytes: usize) -> Self {
-        Self::new("RequestTooLarge", 413, format!("The request exceeds the limit of {limit_bytes} bytes."))
+        Self::new("RequestTooLarge", 413, format!("The request body exceeds the limit of {limit_bytes} bytes; send a smaller body."))
     }
 
     // --- Request signatures ---

@@ -133,7 +133,7 @@ pub fn usage_text(target: &Target, summary: &Summary) -> String {
     }
     if let Some(ca) = &ca {
         out.push_str(&format!(
-            "  export SSL_CERT_FILE={q} REQUESTS_CA_BUNDLE={q}\n",
+            "  export SSL_CERT_FILE={q}\n",
             q = shell_quote(ca)
         ));
     }

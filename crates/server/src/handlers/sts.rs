@@ -174,6 +174,8 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
         .map_err(|e| ApiError::invalid_parameter("OIDCProviderArn", format!("{e}; use acs:ram::<account>:oidc-provider/<name>")))?;
     let role_arn = Arn::from_str(role_arn_text)
         .map_err(|e| ApiError::invalid_parameter("RoleArn", format!("{e}; use acs:ram::<account>:role/<name>")))?;
+    check_name_in_arn(&provider_arn, "OIDCProviderArn", "oidc-provider/", validate::oidc_provider_name)?;
+    check_name_in_arn(&role_arn, "RoleArn", "role/", validate::role_name)?;
 
     // 2. Provider and role exist in this account.
     let account = state.account_id();
@@ -268,6 +270,28 @@ async fn exchange(state: &AppState, req: &RpcRequest, attempt: &mut Attempt) -> 
             verification_info: "Success",
         },
     })
+}
+
+/// Rejects a RAM ARN with a region, or whose name after `prefix` breaks the naming rule, because no
+/// stored entity can match it. ARNs of other services or kinds pass here and fail the lookup.
+fn check_name_in_arn(
+    arn: &Arn,
+    field: &str,
+    prefix: &str,
+    rule: fn(&str) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let usage = format!("use acs:ram::<account>:{prefix}<name>");
+    if arn.service == "ram" && !arn.region.is_empty() {
+        return Err(ApiError::invalid_parameter(field, format!("RAM ARNs have an empty region; {usage}")));
+    }
+    if let Some(name) = arn.resource.strip_prefix(prefix) {
+        if let Err(error) = rule(name) {
+            // The rule's own message starts with "The parameter <Name> is invalid: "; only the rule is kept.
+            let detail = error.message.split_once(": ").map_or(error.message.as_str(), |(_, rule)| rule);
+            return Err(ApiError::invalid_parameter(field, format!("the name after {prefix} breaks its rule: {detail}; {usage}")));
+        }
+    }
+    Ok(())
 }
 
 fn truncate(value: &str) -> String {

@@ -167,6 +167,37 @@ async fn provider_and_role_errors() {
 }
 
 #[tokio::test]
+async fn malformed_arn_names_are_parameter_errors() {
+    let (server, provider, role) = setup().await;
+    let token = server.token(json!({}));
+    let account = server.account();
+
+    let long_name = "r".repeat(65);
+    for bad_role in [
+        format!("acs:ram::{account}:role/{long_name}"),
+        format!("acs:ram::{account}:role/app%ZZ"),
+        format!("acs:ram::{account}:role/x/app"),
+        format!("acs:ram::{account}:role/"),
+        format!("acs:ram:cn-hangzhou:{account}:role/app-role"),
+    ] {
+        let reply = assume(&server, &provider, &bad_role, &token, &[]).await;
+        assert_rejected(&reply, 400, "InvalidParameter.RoleArn");
+        assert!(reply.message().contains("acs:ram::<account>:role/<name>"), "{bad_role}: {}", reply.message());
+    }
+    let reply = assume(&server, &provider, &format!("acs:ram::{account}:role/{long_name}"), &token, &[]).await;
+    assert!(reply.message().contains("got 65 characters"), "{}", reply.message());
+
+    for bad_provider in [
+        format!("acs:ram::{account}:oidc-provider/bad name"),
+        format!("acs:ram:cn-hangzhou:{account}:oidc-provider/test-idp"),
+    ] {
+        let reply = assume(&server, &bad_provider, &role, &token, &[]).await;
+        assert_rejected(&reply, 400, "InvalidParameter.OIDCProviderArn");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn token_errors_in_order() {
     let (server, provider, role) = setup().await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
