@@ -69,7 +69,7 @@ impl SealError {
 pub struct MasterKey {
     bytes: [u8; 32],
     id: String,
-    /// The AES-256-GCM key schedule, built once: every SecurityToken is sealed or opened with it.
+    /// The AES-256-GCM key schedule, built once because every SecurityToken is sealed or opened with it.
     aead: Arc<RandomizedNonceKey>,
 }
 

@@ -286,7 +286,7 @@ fn check_name_in_arn(
     }
     if let Some(name) = arn.resource.strip_prefix(prefix) {
         if let Err(error) = rule(name) {
-            // The rule's own message starts with "The parameter <Name> is invalid: "; only the rule is kept.
+            // The rule's own message starts with "The parameter <Name> is invalid: ", so only the rule after it is kept.
             let detail = error.message.split_once(": ").map_or(error.message.as_str(), |(_, rule)| rule);
             return Err(ApiError::invalid_parameter(field, format!("the name after {prefix} breaks its rule: {detail}; {usage}")));
         }
