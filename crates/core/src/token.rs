@@ -126,7 +126,9 @@ impl TokenError {
         match self {
             TokenError::Invalid(detail) => ApiError::oidc_token_invalid(detail),
             TokenError::IssuerMismatch => ApiError::oidc_issuer_not_match(),
-            TokenError::InvalidSignature => ApiError::oidc_invalid_signature("invalid signature"),
+            TokenError::InvalidSignature => ApiError::oidc_invalid_signature(
+                "invalid signature; the token was not signed by the issuer key its kid names, or was changed after signing",
+            ),
             TokenError::Expired(detail) => ApiError::oidc_expired(detail),
             TokenError::AudienceNotMatch => ApiError::oidc_audience_not_match(),
         }

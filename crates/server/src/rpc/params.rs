@@ -89,7 +89,14 @@ impl RpcRequest {
         let action = resolve(&params, &headers, "Action", "x-acs-action")?;
         let version = resolve(&params, &headers, "Version", "x-acs-version")?;
         if action.is_empty() {
-            return Err(ApiError::missing_parameter("Action"));
+            let mut error = ApiError::missing_parameter("Action");
+            if !body.is_empty() && !is_form_body(&headers) {
+                error.message.push_str(
+                    " The body was not read for parameters because its Content-Type is not \
+                     application/x-www-form-urlencoded; send the parameters in the query string or as a form body.",
+                );
+            }
+            return Err(error);
         }
         if version.is_empty() {
             return Err(ApiError::missing_parameter("Version"));
@@ -135,8 +142,9 @@ impl RpcRequest {
                 name,
                 "the value must be a whole number without sign or spaces",
             )),
+            // Only digits are left here, so a parse failure means the value is too large.
             Some(raw) => raw.parse::<u32>().map(Some).map_err(|_| {
-                ApiError::invalid_parameter(name, "the value must be a whole number without sign or spaces")
+                ApiError::invalid_parameter(name, format!("the value is larger than {}; send a smaller number", u32::MAX))
             }),
         }
     }
@@ -312,5 +320,25 @@ mod tests {
         let err = parse("Action=A&Version=V&Format=XML", HeaderMap::new(), "").unwrap_err();
         assert_eq!(err.code, "InvalidParameter.Format");
         assert!(parse("Action=A&Version=V&Format=json", HeaderMap::new(), "").is_ok());
+    }
+
+    #[test]
+    fn oversized_number_names_the_limit() {
+        let req = parse("Action=A&Version=V&DurationSeconds=99999999999999999999", HeaderMap::new(), "").unwrap();
+        let err = req.optional_u32("DurationSeconds").unwrap_err();
+        assert_eq!(err.code, "InvalidParameter.DurationSeconds");
+        assert!(err.message.contains("larger than 4294967295"), "{}", err.message);
+    }
+
+    #[test]
+    fn json_body_missing_action_names_content_type() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let err = parse("", headers, r#"{"Action":"GetCallerIdentity"}"#).unwrap_err();
+        assert_eq!(err.code, "MissingParameter");
+        assert!(err.message.contains("Content-Type"), "{}", err.message);
+
+        let err = parse("Version=V", HeaderMap::new(), "").unwrap_err();
+        assert!(!err.message.contains("Content-Type"), "an empty body needs no hint: {}", err.message);
     }
 }

@@ -229,7 +229,9 @@ async fn token_errors_in_order() {
     let last = tampered.len() - 5;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    assert_rejected(&assume(&server, &provider, &role, &tampered, &[]).await, 401, "AuthenticationFail.OIDCToken.InvalidSignature");
+    let reply = assume(&server, &provider, &role, &tampered, &[]).await;
+    assert_rejected(&reply, 401, "AuthenticationFail.OIDCToken.InvalidSignature");
+    assert!(reply.message().contains("changed after signing"), "the message should say what to check: {}", reply.message());
     let unknown_kid = server.token_with("RS256", "rsa-1", json!({}));
     let unknown_kid = {
         let p: Vec<&str> = unknown_kid.split('.').collect();
