@@ -280,16 +280,18 @@ fn check_name_in_arn(
     prefix: &str,
     rule: fn(&str) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    let usage = format!("use acs:ram::<account>:{prefix}<name>");
     if arn.service == "ram" && !arn.region.is_empty() {
-        return Err(ApiError::invalid_parameter(field, format!("RAM ARNs have an empty region; {usage}")));
+        let message = format!("RAM ARNs have an empty region; use acs:ram::<account>:{prefix}<name>");
+        return Err(ApiError::invalid_parameter(field, message));
     }
-    if let Some(name) = arn.resource.strip_prefix(prefix) {
-        if let Err(error) = rule(name) {
-            // The rule's own message starts with "The parameter <Name> is invalid: ", so only the rule after it is kept.
-            let detail = error.message.split_once(": ").map_or(error.message.as_str(), |(_, rule)| rule);
-            return Err(ApiError::invalid_parameter(field, format!("the name after {prefix} breaks its rule: {detail}; {usage}")));
-        }
+    let Some(name) = arn.resource.strip_prefix(prefix) else {
+        return Ok(());
+    };
+    if let Err(error) = rule(name) {
+        // The rule's own message starts with "The parameter <Name> is invalid: ", so only the rule after it is kept.
+        let detail = error.message.split_once(": ").map_or(error.message.as_str(), |(_, rule)| rule);
+        let message = format!("the name after {prefix} breaks its rule: {detail}; use acs:ram::<account>:{prefix}<name>");
+        return Err(ApiError::invalid_parameter(field, message));
     }
     Ok(())
 }
